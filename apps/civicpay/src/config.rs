@@ -1,0 +1,88 @@
+//! Configuration, layered: built-in defaults → `civicpay.toml` (or `--config FILE`) →
+//! environment (`CIVICPAY_…`, plus the conventional `DATABASE_URL`, `REDIS_URL`,
+//! `SENTRY_DSN`). Documented in `docs/configuration.md`; passed into the app builder, never
+//! read from a global, so tests override any field.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `sqlite://FILE?mode=rwc` (the embedded default) or `postgres://…`.
+    pub database_url: String,
+    /// When set, sessions live in Redis (`redis://127.0.0.1:6379`).
+    pub redis_url: Option<String>,
+    /// Address to listen on.
+    pub bind: String,
+    /// Folder with one sub-folder per council, loaded on first start.
+    pub tenants_dir: PathBuf,
+    /// Apply pending migrations when `serve` starts (the embedded default needs this).
+    pub auto_migrate: bool,
+    /// On a database without councils, apply every folder in `tenants_dir` and create demo
+    /// staff, printing their credentials once.
+    pub seed_demo: bool,
+    /// Mark cookies `Secure`: set it when users reach the platform over HTTPS.
+    pub secure_cookies: bool,
+    /// `text` for people, `json` for log collectors.
+    pub log_format: LogFormat,
+    /// Sentry DSN; when set, internal errors and panics are reported there.
+    #[serde(skip_serializing)]
+    pub sentry_dsn: Option<SecretString>,
+    /// Environment name reported to Sentry and in logs.
+    pub environment: String,
+    /// HTTP worker threads; 0 means one per core.
+    pub workers: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: "sqlite://civicpay.db?mode=rwc".into(),
+            redis_url: None,
+            bind: "127.0.0.1:8080".into(),
+            tenants_dir: "tenants".into(),
+            auto_migrate: true,
+            seed_demo: true,
+            secure_cookies: false,
+            log_format: LogFormat::Text,
+            sentry_dsn: None,
+            environment: "development".into(),
+            workers: 0,
+        }
+    }
+}
+
+impl Config {
+    /// Loads the layers. `file` is `--config`; without it `civicpay.toml` in the working
+    /// directory is read when present. Errors name the key and the layer it came from.
+    pub fn load(file: Option<&Path>) -> Result<Self, figment::Error> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) => {
+                if !path.exists() {
+                    return Err(figment::Error::from(format!(
+                        "configuration file {} does not exist",
+                        path.display()
+                    )));
+                }
+                figment = figment.merge(Toml::file(path));
+            }
+            None => figment = figment.merge(Toml::file("civicpay.toml")),
+        }
+        figment
+            .merge(Env::prefixed("CIVICPAY_"))
+            .merge(Env::raw().only(&["DATABASE_URL", "REDIS_URL", "SENTRY_DSN"]))
+            .extract()
+    }
+}

@@ -1,0 +1,106 @@
+//! civicpay, the one binary: `serve`, `migrate`, `tenant …`, `user …`, `api-key …`, `schema`.
+//! This library half builds the platform from a [`Config`] so that integration tests start the
+//! very same server on a random port.
+
+pub mod cli;
+pub mod config;
+pub mod http;
+pub mod seed;
+pub mod telemetry;
+
+use actix_web::{App, HttpServer, web};
+use anyhow::Context as _;
+use civicpay_api::ApiState;
+use civicpay_auth::{InMemorySessions, RedisSessions, SessionStore};
+use civicpay_store::Store;
+pub use config::Config;
+use std::net::TcpListener;
+use std::sync::Arc;
+
+/// Everything the server needs, connected and checked.
+#[derive(Clone)]
+pub struct Platform {
+    pub config: Config,
+    pub store: Store,
+    pub sessions: Arc<dyn SessionStore>,
+}
+
+/// Connects the database (and Redis when configured), failing with a message that says what
+/// could not be reached; applies migrations when `auto_migrate` is on.
+pub async fn connect(config: &Config) -> anyhow::Result<Platform> {
+    let store = Store::connect(&config.database_url)
+        .await
+        .with_context(|| format!("cannot open the database at {}", redact(&config.database_url)))?;
+    store
+        .ping()
+        .await
+        .with_context(|| format!("the database at {} does not answer", redact(&config.database_url)))?;
+    if config.auto_migrate {
+        store.migrate().await.context("applying migrations failed")?;
+    } else {
+        let pending = store.pending_migrations().await?;
+        if !pending.is_empty() {
+            anyhow::bail!(
+                "the database has {} pending migration(s) ({}); run `civicpay migrate` first",
+                pending.len(),
+                pending.join(", ")
+            );
+        }
+    }
+    let sessions: Arc<dyn SessionStore> = match &config.redis_url {
+        Some(url) => Arc::new(
+            RedisSessions::connect(url)
+                .await
+                .with_context(|| format!("cannot reach Redis at {}", redact(url)))?,
+        ),
+        None => Arc::new(InMemorySessions::default()),
+    };
+    Ok(Platform {
+        config: config.clone(),
+        store,
+        sessions,
+    })
+}
+
+/// Hides the password part of a connection URL in messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Builds the HTTP server on an already bound listener (port 0 in tests).
+pub fn server(platform: &Platform, listener: TcpListener) -> anyhow::Result<actix_web::dev::Server> {
+    let data = web::Data::new(http::AppData {
+        api: ApiState {
+            store: platform.store.clone(),
+            sessions: platform.sessions.clone(),
+            secure_cookies: platform.config.secure_cookies,
+        },
+        schema: civicpay_api::build_schema(),
+        redis_configured: platform.config.redis_url.is_some(),
+    });
+    let metrics = telemetry::metrics()?;
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .wrap(actix_web::middleware::from_fn(telemetry::request_id_header))
+            .wrap(metrics.clone())
+            .wrap(tracing_actix_web::TracingLogger::<telemetry::CivicpaySpan>::new())
+            .app_data(data.clone())
+            .configure(http::routes)
+            .default_service(web::to(http::not_found))
+    })
+    .listen(listener)?
+    .shutdown_timeout(10);
+    if platform.config.workers > 0 {
+        server = server.workers(platform.config.workers);
+    }
+    Ok(server.run())
+}

@@ -1,0 +1,14 @@
+//! civicpay-api: the one GraphQL schema (async-graphql). Every resolver works through the
+//! request's council scope and caller; application services in [`service`] are the single code
+//! path that GraphQL, pages and the CLI share. It depends on the store and auth crates, never
+//! on the HTTP framework: the app turns HTTP into a [`RequestContext`].
+
+pub mod context;
+pub mod error;
+mod schema;
+pub mod service;
+mod types;
+
+pub use context::{ApiState, Caller, RequestContext};
+pub use error::{ApiError, ApiResult, ErrorCode};
+pub use schema::{CivicpaySchema, build_schema, sdl};

@@ -1,0 +1,18 @@
+//! civicpay-domain: the platform's vocabulary as pure types — tenants, catalogue, staff roles,
+//! audit entries — parsed once at the edge ("parse, don't validate") and trusted everywhere after.
+//! It must never depend on I/O crates (no database, no HTTP, no async runtime); CI checks this
+//! with `cargo tree -i`.
+
+pub mod audit;
+pub mod catalogue;
+pub mod ids;
+pub mod locale;
+pub mod roles;
+
+pub use catalogue::{
+    PriceVersion, PriceVersionError, ProductKind, ProductStatus, check_new_price_version,
+    current_price, is_price_version_mutable,
+};
+pub use ids::{CountryCode, Email, ParseError, Sku, TenantSlug, ZoneCode};
+pub use locale::{Locale, LocalizedText, negotiate};
+pub use roles::{ApiScope, Permission, Role};

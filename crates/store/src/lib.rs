@@ -1,0 +1,25 @@
+//! civicpay-store: persistence. sea-orm entities, the connection (SQLite or PostgreSQL from the
+//! same migrations) and repositories. Every repository that touches a council's rows is reached
+//! through a [`TenantScope`], so a query without a tenant does not compile; on PostgreSQL
+//! row-level security keyed on `app.tenant_id` is the second wall. Entities never leave this
+//! crate: callers get record types. Must not depend on the API or web layers.
+
+mod catalogue;
+mod entity;
+mod error;
+mod onboarding;
+mod platform;
+mod records;
+mod scope;
+mod staff;
+
+pub use catalogue::{NewProduct, ProductPatch, ZoneInput};
+pub use error::StoreError;
+pub use onboarding::{ApplyReport, Change};
+pub use platform::{Backend, Store};
+pub use records::{
+    ApiKeyRecord, AuditRecord, PriceVersionRecord, ProductRecord, TenantRecord, UserRecord,
+    VatCodeRecord, ZoneRecord,
+};
+pub use scope::TenantScope;
+pub use staff::{LoginAttempt, NewApiKey, NewUser};

@@ -1,0 +1,9 @@
+//! End-to-end tests through HTTP (and the CLI binary), on SQLite or PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod catalogue;
+mod cli;
+mod isolation;
+mod platform;
+mod staff;

@@ -1,0 +1,191 @@
+//! The test harness: a real server on a random port with a fresh database per test.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use civicpay::{Config, Platform};
+use civicpay_domain::Role;
+use civicpay_domain::audit::Actor;
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+pub const PASSWORD: &str = "a long enough test password";
+
+/// Which database the suite runs on: `CIVICPAY_TEST_DB=postgres` or SQLite (default).
+pub fn on_postgres() -> bool {
+    std::env::var("CIVICPAY_TEST_DB").is_ok_and(|v| v == "postgres")
+}
+
+pub fn pg_admin_url() -> String {
+    std::env::var("CIVICPAY_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+pub fn tenants_dir() -> PathBuf {
+    repo_root().join("tenants")
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A fresh, empty database URL: a temporary SQLite file, or a new PostgreSQL database named
+/// `civicpay_t_<pid>_<n>` (scripts/test drops them after the run).
+pub async fn fresh_database(dir: &tempfile::TempDir) -> String {
+    if on_postgres() {
+        let name = format!(
+            "civicpay_t_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        );
+        let admin = sea_orm::Database::connect(pg_admin_url()).await.unwrap();
+        use sea_orm::ConnectionTrait;
+        admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}"))
+            .await
+            .unwrap();
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .unwrap();
+        let base = pg_admin_url();
+        let (prefix, _) = base.rsplit_once('/').unwrap();
+        format!("{prefix}/{name}")
+    } else {
+        format!("sqlite://{}?mode=rwc", dir.path().join("civicpay.db").display())
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub platform: Platform,
+    pub database_url: String,
+    _dir: tempfile::TempDir,
+}
+
+/// Starts the platform with every demo council applied and no staff.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = fresh_database(&dir).await;
+    let mut config = Config {
+        database_url: database_url.clone(),
+        tenants_dir: tenants_dir(),
+        seed_demo: false,
+        workers: 2,
+        ..Config::default()
+    };
+    adjust(&mut config);
+    let platform = civicpay::connect(&config).await.unwrap();
+    for (dir, loaded) in civicpay_tenant_config::load_all(&config.tenants_dir) {
+        let cfg = loaded.unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        platform
+            .store
+            .apply_tenant_config(&cfg, &Actor::System, false)
+            .await
+            .unwrap();
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let server = civicpay::server(&platform, listener).unwrap();
+    tokio::spawn(server);
+    TestApp {
+        address,
+        platform,
+        database_url,
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    /// Creates a staff user (`tenant = None` for vendor staff) with [`PASSWORD`].
+    pub async fn create_user(&self, tenant: Option<&str>, email: &str, role: Role) {
+        let tenant = match tenant {
+            Some(slug) => Some(self.platform.store.tenant_by_slug(slug).await.unwrap().unwrap()),
+            None => None,
+        };
+        civicpay_api::service::create_staff_user(
+            &self.platform.store,
+            tenant,
+            email,
+            role,
+            &SecretString::from(PASSWORD.to_owned()),
+            &Actor::System,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{}", e.message));
+    }
+
+    pub fn endpoint(&self, tenant: Option<&str>) -> String {
+        match tenant {
+            Some(slug) => format!("{}/t/{slug}/graphql", self.address),
+            None => format!("{}/graphql", self.address),
+        }
+    }
+
+    /// A client with its own cookie jar: one browser.
+    pub fn client() -> reqwest::Client {
+        reqwest::Client::builder().cookie_store(true).build().unwrap()
+    }
+
+    /// Posts a GraphQL request and returns the JSON body (whatever the status).
+    pub async fn gql_with(
+        &self,
+        client: &reqwest::Client,
+        tenant: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> Value {
+        client
+            .post(self.endpoint(tenant))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    pub async fn gql(&self, tenant: Option<&str>, query: &str) -> Value {
+        self.gql_with(&Self::client(), tenant, query, json!({})).await
+    }
+
+    /// A client logged in as `email` on the council's endpoint (or the platform's).
+    pub async fn logged_in(&self, tenant: Option<&str>, email: &str) -> reqwest::Client {
+        let client = Self::client();
+        let body = self
+            .gql_with(
+                &client,
+                tenant,
+                "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { email role } }",
+                json!({ "e": email, "p": PASSWORD }),
+            )
+            .await;
+        assert_eq!(body["data"]["login"]["email"], email, "login failed: {body}");
+        client
+    }
+}
+
+/// The `extensions.code` of the first error, or "" when there is none.
+pub fn error_code(body: &Value) -> String {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned()
+}
+
+/// Path of the built `civicpay` binary, for CLI tests.
+pub fn civicpay_bin() -> PathBuf {
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| repo_root().join("target"));
+    target.join("debug").join("civicpay")
+}
