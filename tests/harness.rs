@@ -13,13 +13,13 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 pub const PASSWORD: &str = "a long enough test password";
 
-/// Which database the suite runs on: `CIVICPAY_TEST_DB=postgres` or SQLite (default).
+/// Which database the suite runs on: `CIVICPAYTEST_DB=postgres` or SQLite (default).
 pub fn on_postgres() -> bool {
-    std::env::var("CIVICPAY_TEST_DB").is_ok_and(|v| v == "postgres")
+    std::env::var("CIVICPAYTEST_DB").is_ok_and(|v| v == "postgres")
 }
 
 pub fn pg_admin_url() -> String {
-    std::env::var("CIVICPAY_TEST_PG_URL")
+    std::env::var("CIVICPAYTEST_PG_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
@@ -56,7 +56,10 @@ pub async fn fresh_database(dir: &tempfile::TempDir) -> String {
         let (prefix, _) = base.rsplit_once('/').unwrap();
         format!("{prefix}/{name}")
     } else {
-        format!("sqlite://{}?mode=rwc", dir.path().join("civicpay.db").display())
+        format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("civicpay.db").display()
+        )
     }
 }
 
@@ -108,7 +111,14 @@ impl TestApp {
     /// Creates a staff user (`tenant = None` for vendor staff) with [`PASSWORD`].
     pub async fn create_user(&self, tenant: Option<&str>, email: &str, role: Role) {
         let tenant = match tenant {
-            Some(slug) => Some(self.platform.store.tenant_by_slug(slug).await.unwrap().unwrap()),
+            Some(slug) => Some(
+                self.platform
+                    .store
+                    .tenant_by_slug(slug)
+                    .await
+                    .unwrap()
+                    .unwrap(),
+            ),
             None => None,
         };
         civicpay_api::service::create_staff_user(
@@ -132,7 +142,10 @@ impl TestApp {
 
     /// A client with its own cookie jar: one browser.
     pub fn client() -> reqwest::Client {
-        reqwest::Client::builder().cookie_store(true).build().unwrap()
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .unwrap()
     }
 
     /// Posts a GraphQL request and returns the JSON body (whatever the status).
@@ -155,7 +168,8 @@ impl TestApp {
     }
 
     pub async fn gql(&self, tenant: Option<&str>, query: &str) -> Value {
-        self.gql_with(&Self::client(), tenant, query, json!({})).await
+        self.gql_with(&Self::client(), tenant, query, json!({}))
+            .await
     }
 
     /// A client logged in as `email` on the council's endpoint (or the platform's).
@@ -169,7 +183,10 @@ impl TestApp {
                 json!({ "e": email, "p": PASSWORD }),
             )
             .await;
-        assert_eq!(body["data"]["login"]["email"], email, "login failed: {body}");
+        assert_eq!(
+            body["data"]["login"]["email"], email,
+            "login failed: {body}"
+        );
         client
     }
 }

@@ -33,7 +33,10 @@ async fn public_catalogue_in_the_requested_language() {
     for p in da_products {
         assert_eq!(p["price"]["currency"], "DKK");
         let amount = p["price"]["amount"].as_str().unwrap();
-        assert!(amount.contains('.'), "amount {amount} is not a major-unit decimal");
+        assert!(
+            amount.contains('.'),
+            "amount {amount} is not a major-unit decimal"
+        );
     }
 }
 
@@ -47,9 +50,15 @@ async fn every_demo_council_has_a_catalogue_in_its_currency() {
         ("krakow", "PLN"),
     ] {
         let body = app
-            .gql(Some(slug), "{ tenant { currency } products { sku price { currency } } }")
+            .gql(
+                Some(slug),
+                "{ tenant { currency } products { sku price { currency } } }",
+            )
             .await;
-        assert_eq!(body["data"]["tenant"]["currency"], currency, "{slug}: {body}");
+        assert_eq!(
+            body["data"]["tenant"]["currency"], currency,
+            "{slug}: {body}"
+        );
         let products = body["data"]["products"].as_array().unwrap();
         assert!(!products.is_empty(), "{slug} has no products");
         assert!(products.iter().all(|p| p["price"]["currency"] == currency));
@@ -59,7 +68,8 @@ async fn every_demo_council_has_a_catalogue_in_its_currency() {
 #[tokio::test]
 async fn admin_manages_the_catalogue_and_every_change_is_audited() {
     let app = spawn_app().await;
-    app.create_user(Some("kobenhavn"), "admin@kbh.test", Role::TenantAdmin).await;
+    app.create_user(Some("kobenhavn"), "admin@kbh.test", Role::TenantAdmin)
+        .await;
     let admin = app.logged_in(Some("kobenhavn"), "admin@kbh.test").await;
     let kbh = Some("kobenhavn");
 
@@ -74,8 +84,14 @@ async fn admin_manages_the_catalogue_and_every_change_is_audited() {
             json!({}),
         )
         .await;
-    assert_eq!(created["data"]["createProduct"]["price"]["amount"], "125.50", "{created}");
-    let id = created["data"]["createProduct"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        created["data"]["createProduct"]["price"]["amount"], "125.50",
+        "{created}"
+    );
+    let id = created["data"]["createProduct"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     let duplicate = app
         .gql_with(
@@ -96,7 +112,12 @@ async fn admin_manages_the_catalogue_and_every_change_is_audited() {
         )
         .await;
     assert_eq!(error_code(&too_precise), "BAD_USER_INPUT");
-    assert!(too_precise["errors"][0]["message"].as_str().unwrap().contains("price"));
+    assert!(
+        too_precise["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("price")
+    );
 
     let updated = app
         .gql_with(
@@ -106,7 +127,10 @@ async fn admin_manages_the_catalogue_and_every_change_is_audited() {
             json!({ "id": id }),
         )
         .await;
-    assert_eq!(updated["data"]["updateProduct"]["names"][0]["text"], "Nyt navn", "{updated}");
+    assert_eq!(
+        updated["data"]["updateProduct"]["names"][0]["text"], "Nyt navn",
+        "{updated}"
+    );
 
     // A future price version is accepted; one for today or the past is refused.
     let future = app
@@ -117,11 +141,16 @@ async fn admin_manages_the_catalogue_and_every_change_is_audited() {
             json!({ "id": id }),
         )
         .await;
-    let prices = future["data"]["addPriceVersion"]["prices"].as_array().unwrap();
+    let prices = future["data"]["addPriceVersion"]["prices"]
+        .as_array()
+        .unwrap();
     assert_eq!(prices.len(), 2, "{future}");
     assert_eq!(prices[1]["price"]["amount"], "150.00");
     assert_eq!(prices[1]["isFuture"], true);
-    assert_eq!(future["data"]["addPriceVersion"]["price"]["amount"], "125.50");
+    assert_eq!(
+        future["data"]["addPriceVersion"]["price"]["amount"],
+        "125.50"
+    );
     let past = app
         .gql_with(
             &admin,
@@ -131,7 +160,12 @@ async fn admin_manages_the_catalogue_and_every_change_is_audited() {
         )
         .await;
     assert_eq!(error_code(&past), "BAD_USER_INPUT", "{past}");
-    assert!(past["errors"][0]["message"].as_str().unwrap().contains("immutable"));
+    assert!(
+        past["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("immutable")
+    );
 
     let retired = app
         .gql_with(
@@ -146,12 +180,22 @@ async fn admin_manages_the_catalogue_and_every_change_is_audited() {
     let public = app.gql(kbh, r#"{ products { sku } }"#).await;
     assert!(!public.to_string().contains("TEST-1"));
     let staff = app
-        .gql_with(&admin, kbh, r#"{ products(includeRetired: true) { sku status } }"#, json!({}))
+        .gql_with(
+            &admin,
+            kbh,
+            r#"{ products(includeRetired: true) { sku status } }"#,
+            json!({}),
+        )
         .await;
     assert!(staff.to_string().contains("TEST-1"));
 
     let audit = app
-        .gql_with(&admin, kbh, r#"{ auditLog(limit: 10) { action actor before after } }"#, json!({}))
+        .gql_with(
+            &admin,
+            kbh,
+            r#"{ auditLog(limit: 10) { action actor before after } }"#,
+            json!({}),
+        )
         .await;
     let actions: Vec<&str> = audit["data"]["auditLog"]
         .as_array()
@@ -161,7 +205,12 @@ async fn admin_manages_the_catalogue_and_every_change_is_audited() {
         .collect();
     assert_eq!(
         &actions[..4],
-        ["product.retire", "price_version.create", "product.update", "product.create"],
+        [
+            "product.retire",
+            "price_version.create",
+            "product.update",
+            "product.create"
+        ],
         "{audit}"
     );
     let update = &audit["data"]["auditLog"][2];
@@ -173,10 +222,17 @@ async fn admin_manages_the_catalogue_and_every_change_is_audited() {
 #[tokio::test]
 async fn zones_are_managed_with_valid_geometry_only() {
     let app = spawn_app().await;
-    app.create_user(Some("kobenhavn"), "admin@kbh.test", Role::TenantAdmin).await;
+    app.create_user(Some("kobenhavn"), "admin@kbh.test", Role::TenantAdmin)
+        .await;
     let admin = app.logged_in(Some("kobenhavn"), "admin@kbh.test").await;
-    let zones = app.gql(Some("kobenhavn"), "{ zones { code name geometry } }").await;
-    assert_eq!(zones["data"]["zones"].as_array().unwrap().len(), 3, "{zones}");
+    let zones = app
+        .gql(Some("kobenhavn"), "{ zones { code name geometry } }")
+        .await;
+    assert_eq!(
+        zones["data"]["zones"].as_array().unwrap().len(),
+        3,
+        "{zones}"
+    );
     let open_ring = app
         .gql_with(
             &admin,
@@ -186,7 +242,12 @@ async fn zones_are_managed_with_valid_geometry_only() {
         )
         .await;
     assert_eq!(error_code(&open_ring), "BAD_USER_INPUT", "{open_ring}");
-    assert!(open_ring["errors"][0]["message"].as_str().unwrap().contains("closed"));
+    assert!(
+        open_ring["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("closed")
+    );
     let ok = app
         .gql_with(
             &admin,

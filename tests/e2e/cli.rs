@@ -15,9 +15,19 @@ fn civicpay(database_url: &str, args: &[&str], stdin: Option<&str>) -> (bool, St
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e} (build it first)", civicpay_bin().display()));
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run {}: {e} (build it first)",
+                civicpay_bin().display()
+            )
+        });
     if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
     } else {
         drop(child.stdin.take());
     }
@@ -40,20 +50,44 @@ async fn validate_reports_every_problem_with_file_and_line() {
     let tenant = std::fs::read_to_string(council.join("tenant.toml")).unwrap();
     std::fs::write(
         council.join("tenant.toml"),
-        tenant.replace("slug = \"odense\"", "slug = \"testby\"").replace("currency = \"DKK\"", "currency = \"DKX\""),
+        tenant
+            .replace("slug = \"odense\"", "slug = \"testby\"")
+            .replace("currency = \"DKK\"", "currency = \"DKX\""),
     )
     .unwrap();
     let products = std::fs::read_to_string(council.join("products.toml")).unwrap();
-    std::fs::write(council.join("products.toml"), products.replacen("kind = \"", "kind = \"x", 1)).unwrap();
+    std::fs::write(
+        council.join("products.toml"),
+        products.replacen("kind = \"", "kind = \"x", 1),
+    )
+    .unwrap();
 
-    let (ok, _, stderr) = civicpay("sqlite::memory:", &["tenant", "validate", council.to_str().unwrap()], None);
+    let (ok, _, stderr) = civicpay(
+        "sqlite::memory:",
+        &["tenant", "validate", council.to_str().unwrap()],
+        None,
+    );
     assert!(!ok, "a broken folder must fail");
     let lines: Vec<&str> = stderr.lines().filter(|l| l.contains(".toml:")).collect();
     assert!(lines.len() >= 2, "expected every problem at once: {stderr}");
-    assert!(lines.iter().any(|l| l.contains("tenant.toml:") && l.contains("currency")), "{stderr}");
-    assert!(lines.iter().any(|l| l.contains("products.toml:") && l.contains("kind")), "{stderr}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("tenant.toml:") && l.contains("currency")),
+        "{stderr}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("products.toml:") && l.contains("kind")),
+        "{stderr}"
+    );
 
-    let (ok, stdout, _) = civicpay("sqlite::memory:", &["tenant", "validate", "tenants/kobenhavn"], None);
+    let (ok, stdout, _) = civicpay(
+        "sqlite::memory:",
+        &["tenant", "validate", "tenants/kobenhavn"],
+        None,
+    );
     assert!(ok);
     assert!(stdout.contains("valid"), "{stdout}");
 }
@@ -68,33 +102,68 @@ async fn apply_is_idempotent_and_users_and_keys_come_from_the_cli() {
     assert!(stdout.contains("+ product"), "{stdout}");
     let (ok, stdout, _) = civicpay(&url, &["tenant", "apply", "tenants/krakow"], None);
     assert!(ok);
-    assert!(stdout.contains("up to date"), "second apply changed something: {stdout}");
+    assert!(
+        stdout.contains("up to date"),
+        "second apply changed something: {stdout}"
+    );
     let (_, stdout, _) = civicpay(&url, &["tenant", "list"], None);
-    assert!(stdout.contains("krakow") && stdout.contains("PLN"), "{stdout}");
+    assert!(
+        stdout.contains("krakow") && stdout.contains("PLN"),
+        "{stdout}"
+    );
 
     let (ok, stdout, stderr) = civicpay(
         &url,
-        &["user", "create", "--tenant", "krakow", "--role", "finance", "--email", "ksiegowa@krakow.test"],
+        &[
+            "user",
+            "create",
+            "--tenant",
+            "krakow",
+            "--role",
+            "finance",
+            "--email",
+            "ksiegowa@krakow.test",
+        ],
         Some("a long enough password\n"),
     );
     assert!(ok, "{stderr}");
-    assert!(stdout.contains("created finance ksiegowa@krakow.test"), "{stdout}");
+    assert!(
+        stdout.contains("created finance ksiegowa@krakow.test"),
+        "{stdout}"
+    );
     let (ok, _, stderr) = civicpay(
         &url,
-        &["user", "create", "--tenant", "krakow", "--role", "cashier", "--email", "k@krakow.test"],
+        &[
+            "user",
+            "create",
+            "--tenant",
+            "krakow",
+            "--role",
+            "cashier",
+            "--email",
+            "k@krakow.test",
+        ],
         Some("short\n"),
     );
     assert!(!ok);
     assert!(stderr.contains("at least 12"), "{stderr}");
     let (ok, _, stderr) = civicpay(
         &url,
-        &["user", "create", "--tenant", "nowhere", "--role", "cashier", "--email", "k@x.test"],
+        &[
+            "user", "create", "--tenant", "nowhere", "--role", "cashier", "--email", "k@x.test",
+        ],
         Some("a long enough password\n"),
     );
     assert!(!ok);
     assert!(stderr.contains("unknown council \"nowhere\""), "{stderr}");
 
-    let (ok, key, stderr) = civicpay(&url, &["api-key", "create", "--tenant", "krakow", "--scope", "payments"], None);
+    let (ok, key, stderr) = civicpay(
+        &url,
+        &[
+            "api-key", "create", "--tenant", "krakow", "--scope", "payments",
+        ],
+        None,
+    );
     assert!(ok, "{stderr}");
     let key = key.trim();
     assert!(key.starts_with("cpk_") && key.len() == 42, "{key}");

@@ -2,10 +2,10 @@
 
 use crate::config::Config;
 use anyhow::Context as _;
-use clap::{Parser, Subcommand};
 use civicpay_domain::audit::Actor;
 use civicpay_domain::{ApiScope, Role};
 use civicpay_store::Store;
+use clap::{Parser, Subcommand};
 use secrecy::SecretString;
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
@@ -173,12 +173,18 @@ pub async fn tenant(config: &Config, action: TenantAction) -> anyhow::Result<boo
                     for e in errors.iter() {
                         eprintln!("{e}");
                     }
-                    eprintln!("{}: {} problem(s); nothing applied", dir.display(), errors.len());
+                    eprintln!(
+                        "{}: {} problem(s); nothing applied",
+                        dir.display(),
+                        errors.len()
+                    );
                     return Ok(false);
                 }
             };
             let store = open_store(config).await?;
-            let report = store.apply_tenant_config(&cfg, &operator(), dry_run).await?;
+            let report = store
+                .apply_tenant_config(&cfg, &operator(), dry_run)
+                .await?;
             if report.changes.is_empty() {
                 println!("council {}: up to date, nothing to change", cfg.slug);
                 return Ok(true);
@@ -209,7 +215,11 @@ pub async fn tenant(config: &Config, action: TenantAction) -> anyhow::Result<boo
                     t.country,
                     t.currency,
                     t.timezone.name(),
-                    if t.hosts.is_empty() { "-".to_owned() } else { t.hosts.join(", ") },
+                    if t.hosts.is_empty() {
+                        "-".to_owned()
+                    } else {
+                        t.hosts.join(", ")
+                    },
                     t.config_digest,
                 );
             }
@@ -245,12 +255,11 @@ pub async fn user(config: &Config, action: UserAction) -> anyhow::Result<bool> {
         (Some(_), true) => anyhow::bail!("vendor_admin belongs to no council: leave out --tenant"),
         (None, false) => anyhow::bail!("--tenant is required for role {role}"),
         (None, true) => None,
-        (Some(slug), false) => Some(
-            store
-                .tenant_by_slug(slug)
-                .await?
-                .with_context(|| format!("unknown council {slug:?} (see `civicpay tenant list`)"))?,
-        ),
+        (Some(slug), false) => {
+            Some(store.tenant_by_slug(slug).await?.with_context(|| {
+                format!("unknown council {slug:?} (see `civicpay tenant list`)")
+            })?)
+        }
     };
     let password = read_password()?;
     let user = civicpay_api::service::create_staff_user(
@@ -313,7 +322,12 @@ pub async fn api_key(config: &Config, action: ApiKeyAction) -> anyhow::Result<bo
 pub async fn migrate(config: &Config, action: Option<MigrateAction>) -> anyhow::Result<bool> {
     let store = Store::connect(&config.database_url)
         .await
-        .with_context(|| format!("cannot open the database at {}", crate::redact(&config.database_url)))?;
+        .with_context(|| {
+            format!(
+                "cannot open the database at {}",
+                crate::redact(&config.database_url)
+            )
+        })?;
     match action.unwrap_or(MigrateAction::Up) {
         MigrateAction::Up => {
             let pending = store.pending_migrations().await?;

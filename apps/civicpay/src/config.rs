@@ -66,15 +66,15 @@ impl Default for Config {
 impl Config {
     /// Loads the layers. `file` is `--config`; without it `civicpay.toml` in the working
     /// directory is read when present. Errors name the key and the layer it came from.
-    pub fn load(file: Option<&Path>) -> Result<Self, figment::Error> {
+    pub fn load(file: Option<&Path>) -> Result<Self, Box<figment::Error>> {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         match file {
             Some(path) => {
                 if !path.exists() {
-                    return Err(figment::Error::from(format!(
+                    return Err(Box::new(figment::Error::from(format!(
                         "configuration file {} does not exist",
                         path.display()
-                    )));
+                    ))));
                 }
                 figment = figment.merge(Toml::file(path));
             }
@@ -84,5 +84,6 @@ impl Config {
             .merge(Env::prefixed("CIVICPAY_"))
             .merge(Env::raw().only(&["DATABASE_URL", "REDIS_URL", "SENTRY_DSN"]))
             .extract()
+            .map_err(Box::new)
     }
 }

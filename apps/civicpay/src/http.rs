@@ -152,7 +152,9 @@ async fn execute(
         Ok(response) => GraphQLResponse::from(response)
             .respond_to(&req)
             .map_into_boxed_body(),
-        Err(_) => error_response(&ApiError::internal("panic while executing a GraphQL request")),
+        Err(_) => error_response(&ApiError::internal(
+            "panic while executing a GraphQL request",
+        )),
     }
 }
 
@@ -190,7 +192,12 @@ async fn tenant_graphql(
 fn graphiql(endpoint: &str) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
-        .body(GraphiQLSource::build().endpoint(endpoint).title("civicpay GraphiQL").finish())
+        .body(
+            GraphiQLSource::build()
+                .endpoint(endpoint)
+                .title("civicpay GraphiQL")
+                .finish(),
+        )
 }
 
 async fn platform_graphiql() -> HttpResponse {

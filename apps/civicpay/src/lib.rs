@@ -30,13 +30,23 @@ pub struct Platform {
 pub async fn connect(config: &Config) -> anyhow::Result<Platform> {
     let store = Store::connect(&config.database_url)
         .await
-        .with_context(|| format!("cannot open the database at {}", redact(&config.database_url)))?;
-    store
-        .ping()
-        .await
-        .with_context(|| format!("the database at {} does not answer", redact(&config.database_url)))?;
+        .with_context(|| {
+            format!(
+                "cannot open the database at {}",
+                redact(&config.database_url)
+            )
+        })?;
+    store.ping().await.with_context(|| {
+        format!(
+            "the database at {} does not answer",
+            redact(&config.database_url)
+        )
+    })?;
     if config.auto_migrate {
-        store.migrate().await.context("applying migrations failed")?;
+        store
+            .migrate()
+            .await
+            .context("applying migrations failed")?;
     } else {
         let pending = store.pending_migrations().await?;
         if !pending.is_empty() {
@@ -77,7 +87,10 @@ pub fn redact(url: &str) -> String {
 }
 
 /// Builds the HTTP server on an already bound listener (port 0 in tests).
-pub fn server(platform: &Platform, listener: TcpListener) -> anyhow::Result<actix_web::dev::Server> {
+pub fn server(
+    platform: &Platform,
+    listener: TcpListener,
+) -> anyhow::Result<actix_web::dev::Server> {
     let data = web::Data::new(http::AppData {
         api: ApiState {
             store: platform.store.clone(),

@@ -46,7 +46,9 @@ pub fn init(config: &Config) -> anyhow::Result<Telemetry> {
     };
     let registry = tracing_subscriber::registry().with(filter).with(fmt);
     let result = if sentry.is_some() {
-        registry.with(sentry::integrations::tracing::layer()).try_init()
+        registry
+            .with(sentry::integrations::tracing::layer())
+            .try_init()
     } else {
         registry.try_init()
     };

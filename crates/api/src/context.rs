@@ -20,7 +20,10 @@ pub struct ApiState {
 pub enum Caller {
     Anonymous,
     /// A staff member with a session cookie (`token` is needed to log out).
-    Staff { session: SessionData, token: String },
+    Staff {
+        session: SessionData,
+        token: String,
+    },
     /// A council system with an API key.
     ApiKey(ApiKeyRecord),
 }

@@ -34,7 +34,11 @@ fn parse_id(field: &str, id: &ID) -> ApiResult<Uuid> {
         .map_err(|_| ApiError::bad_input(format!("{field}: {:?} is not a valid id", id.as_str())))
 }
 
-fn parse_price(field: &str, text: &str, tenant: &civicpay_store::TenantRecord) -> ApiResult<DomainMoney> {
+fn parse_price(
+    field: &str,
+    text: &str,
+    tenant: &civicpay_store::TenantRecord,
+) -> ApiResult<DomainMoney> {
     DomainMoney::parse_major(text.trim(), tenant.currency)
         .map_err(|e| ApiError::bad_input(format!("{field}: {e}")))
 }
@@ -111,7 +115,10 @@ impl QueryRoot {
         if record.status == civicpay_domain::ProductStatus::Retired
             && !req.caller.allows(Permission::ReadCatalogue)
         {
-            return Err(ApiError::not_found(format!("product {} not found", record.sku)));
+            return Err(ApiError::not_found(format!(
+                "product {} not found",
+                record.sku
+            )));
         }
         Ok(Product {
             record,
@@ -153,14 +160,26 @@ impl QueryRoot {
     async fn users(&self, ctx: &Context<'_>) -> ApiResult<Vec<StaffUser>> {
         let req = request(ctx)?;
         req.require(Permission::ManageStaff)?;
-        Ok(req.scope()?.users().await?.into_iter().map(Into::into).collect())
+        Ok(req
+            .scope()?
+            .users()
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect())
     }
 
     /// The council's API keys (never the keys themselves). Tenant administrators only.
     async fn api_keys(&self, ctx: &Context<'_>) -> ApiResult<Vec<ApiKey>> {
         let req = request(ctx)?;
         req.require(Permission::ManageApiKeys)?;
-        Ok(req.scope()?.api_keys().await?.into_iter().map(Into::into).collect())
+        Ok(req
+            .scope()?
+            .api_keys()
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect())
     }
 
     /// The newest changes to the council's configuration, newest first.
@@ -224,18 +243,27 @@ impl MutationRoot {
                 .await
                 .map_err(ApiError::internal)?;
         }
-        ctx.append_http_header("set-cookie", session_cookie("", req.state.secure_cookies, true));
+        ctx.append_http_header(
+            "set-cookie",
+            session_cookie("", req.state.secure_cookies, true),
+        );
         Ok(true)
     }
 
-    async fn create_product(&self, ctx: &Context<'_>, input: CreateProductInput) -> ApiResult<Product> {
+    async fn create_product(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateProductInput,
+    ) -> ApiResult<Product> {
         let req = request(ctx)?;
         req.require(Permission::ManageCatalogue)?;
         let tenant = req.tenant()?.clone();
         let today = tenant.today(Utc::now());
         let names = parse_localized("names", input.names, &tenant)?;
         if names.is_empty() {
-            return Err(ApiError::bad_input("names: give at least the council's default language"));
+            return Err(ApiError::bad_input(
+                "names: give at least the council's default language",
+            ));
         }
         let new = NewProduct {
             sku: Sku::parse(&input.sku).map_err(|e| ApiError::bad_input(format!("sku: {e}")))?,
@@ -246,7 +274,9 @@ impl MutationRoot {
             vat_code: input.vat_code.clone(),
             zone_code: input
                 .zone_code
-                .map(|z| ZoneCode::parse(&z).map_err(|e| ApiError::bad_input(format!("zoneCode: {e}"))))
+                .map(|z| {
+                    ZoneCode::parse(&z).map_err(|e| ApiError::bad_input(format!("zoneCode: {e}")))
+                })
                 .transpose()?,
             first_price: civicpay_domain::PriceVersion {
                 effective_from: input.effective_from.unwrap_or(today),
@@ -254,7 +284,10 @@ impl MutationRoot {
                 vat_code: input.vat_code,
             },
         };
-        let record = req.scope()?.create_product(new, today, &req.caller.actor()).await?;
+        let record = req
+            .scope()?
+            .create_product(new, today, &req.caller.actor())
+            .await?;
         Ok(Product { record, tenant })
     }
 
@@ -276,7 +309,10 @@ impl MutationRoot {
                 .descriptions
                 .map(|d| parse_localized("descriptions", d, &tenant))
                 .transpose()?,
-            ledger_key: input.ledger_key.map(|k| non_empty("ledgerKey", k)).transpose()?,
+            ledger_key: input
+                .ledger_key
+                .map(|k| non_empty("ledgerKey", k))
+                .transpose()?,
             vat_code: input.vat_code,
             zone_code: input
                 .zone_code
@@ -334,7 +370,12 @@ impl MutationRoot {
             vat_code,
         };
         let record = scope
-            .add_price_version(product_id, version, tenant.today(Utc::now()), &req.caller.actor())
+            .add_price_version(
+                product_id,
+                version,
+                tenant.today(Utc::now()),
+                &req.caller.actor(),
+            )
             .await?;
         Ok(Product { record, tenant })
     }
@@ -372,7 +413,9 @@ impl MutationRoot {
         req.require(Permission::ManageStaff)?;
         let role: civicpay_domain::Role = input.role.into();
         if role.is_platform_wide() {
-            return Err(ApiError::forbidden("vendor_admin users are created by the vendor"));
+            return Err(ApiError::forbidden(
+                "vendor_admin users are created by the vendor",
+            ));
         }
         let user = service::create_staff_user(
             &req.state.store,
@@ -387,12 +430,17 @@ impl MutationRoot {
     }
 
     /// Creates an API key for a council system; the key is in the answer this once.
-    async fn create_api_key(&self, ctx: &Context<'_>, input: CreateApiKeyInput) -> ApiResult<CreatedApiKey> {
+    async fn create_api_key(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateApiKeyInput,
+    ) -> ApiResult<CreatedApiKey> {
         let req = request(ctx)?;
         req.require(Permission::ManageApiKeys)?;
         let scopes = input.scopes.into_iter().map(Into::into).collect();
         let (key, record) =
-            service::create_api_key(&req.scope()?, &input.name, scopes, &req.caller.actor()).await?;
+            service::create_api_key(&req.scope()?, &input.name, scopes, &req.caller.actor())
+                .await?;
         Ok(CreatedApiKey {
             key,
             api_key: record.into(),

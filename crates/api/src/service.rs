@@ -3,8 +3,7 @@
 use crate::error::{ApiError, ApiResult};
 use chrono::Utc;
 use civicpay_auth::{
-    SessionData, dummy_verify, generate_api_key, hash_password, lock_after_failure,
-    verify_password,
+    SessionData, dummy_verify, generate_api_key, hash_password, lock_after_failure, verify_password,
 };
 use civicpay_domain::audit::Actor;
 use civicpay_domain::{ApiScope, Email, Role};

@@ -85,7 +85,9 @@ pub(crate) fn parse_localized(
         }
         let value = item.text.trim().to_owned();
         if value.is_empty() {
-            return Err(ApiError::bad_input(format!("{field}[{i}].text: must not be empty")));
+            return Err(ApiError::bad_input(format!(
+                "{field}[{i}].text: must not be empty"
+            )));
         }
         text.0.insert(locale, value);
     }
@@ -143,7 +145,11 @@ impl Tenant {
     /// The council's name in the request's language.
     async fn name(&self, ctx: &Context<'_>) -> ApiResult<String> {
         let req = request(ctx)?;
-        Ok(self.0.name.get(&req.locale, &self.0.default_locale).to_owned())
+        Ok(self
+            .0
+            .name
+            .get(&req.locale, &self.0.default_locale)
+            .to_owned())
     }
     async fn names(&self) -> Vec<LocalizedString> {
         localized_strings(&self.0.name)

@@ -70,7 +70,9 @@ pub fn parse_api_key(presented: &str) -> Result<String, ApiKeyError> {
     let presented = presented.trim();
     if presented.len() != PREFIX.len() + RANDOM_LEN + CHECKSUM_LEN
         || !presented.starts_with(PREFIX)
-        || !presented[PREFIX.len()..].bytes().all(|b| b.is_ascii_alphanumeric())
+        || !presented[PREFIX.len()..]
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric())
     {
         return Err(ApiKeyError::Malformed);
     }

@@ -13,5 +13,5 @@ pub use password::{
     hash_password, lock_after_failure, verify_password,
 };
 pub use session::{
-    InMemorySessions, RedisSessions, SessionData, SessionError, SessionStore, SESSION_TTL,
+    InMemorySessions, RedisSessions, SESSION_TTL, SessionData, SessionError, SessionStore,
 };

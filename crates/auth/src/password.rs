@@ -1,7 +1,7 @@
 //! Staff passwords: argon2id hashes in PHC format, a minimum policy, and the lockout rule.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use chrono::{DateTime, Duration, Utc};
 use secrecy::{ExposeSecret, SecretString};
 
@@ -74,7 +74,10 @@ mod tests {
         let hash = hash_password(&pw).unwrap_or_else(|e| panic!("{e}"));
         assert!(hash.starts_with("$argon2id$"));
         assert!(verify_password(&hash, &pw));
-        assert!(!verify_password(&hash, &SecretString::from("wrong horse battery staple")));
+        assert!(!verify_password(
+            &hash,
+            &SecretString::from("wrong horse battery staple")
+        ));
         assert!(!verify_password("not a hash", &pw));
     }
 

@@ -188,7 +188,10 @@ mod tests {
 
     async fn round_trip(store: &dyn SessionStore) {
         let d = data();
-        let token = store.create(d.clone()).await.unwrap_or_else(|e| panic!("{e}"));
+        let token = store
+            .create(d.clone())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(store.get(&token).await.ok().flatten(), Some(d));
         assert_eq!(store.get("not-a-token").await.ok().flatten(), None);
         store.delete(&token).await.unwrap_or_else(|e| panic!("{e}"));
@@ -200,12 +203,12 @@ mod tests {
         round_trip(&InMemorySessions::default()).await;
     }
 
-    /// Runs against the Redis named by `CIVICPAY_TEST_REDIS_URL` (CI sets it); skipped, with a
+    /// Runs against the Redis named by `CIVICPAYTEST_REDIS_URL` (CI sets it); skipped, with a
     /// message, where none is configured.
     #[tokio::test]
     async fn redis_round_trip() {
-        let Ok(url) = std::env::var("CIVICPAY_TEST_REDIS_URL") else {
-            eprintln!("CIVICPAY_TEST_REDIS_URL not set: Redis session test not run");
+        let Ok(url) = std::env::var("CIVICPAYTEST_REDIS_URL") else {
+            eprintln!("CIVICPAYTEST_REDIS_URL not set: Redis session test not run");
             return;
         };
         let store = RedisSessions::connect(&url)

@@ -212,7 +212,9 @@ mod tests {
             check_new_price_version(&existing, &version("2026-11-22", 1), today, dkk()),
             Err(PriceVersionError::NotInFuture { .. })
         ));
-        assert!(check_new_price_version(&existing, &version("2026-11-23", 1), today, dkk()).is_ok());
+        assert!(
+            check_new_price_version(&existing, &version("2026-11-23", 1), today, dkk()).is_ok()
+        );
         let twice = [version("2027-01-01", 100)];
         assert!(matches!(
             check_new_price_version(&twice, &version("2027-01-01", 5), today, dkk()),

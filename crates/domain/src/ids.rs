@@ -207,7 +207,16 @@ mod tests {
     fn slugs() {
         assert!(TenantSlug::parse("kobenhavn").is_ok());
         assert!(TenantSlug::parse("den-haag").is_ok());
-        for bad in ["", "a", "Kobenhavn", "-x", "x-", "kø", "a b", &"x".repeat(41)] {
+        for bad in [
+            "",
+            "a",
+            "Kobenhavn",
+            "-x",
+            "x-",
+            "kø",
+            "a b",
+            &"x".repeat(41),
+        ] {
             assert!(TenantSlug::parse(bad).is_err(), "{bad:?} accepted");
         }
     }
@@ -216,7 +225,10 @@ mod tests {
     fn skus_and_countries() {
         assert!(Sku::parse("P-RES_01").is_ok());
         assert!(Sku::parse("p-res").is_err());
-        assert_eq!(CountryCode::parse("DK").map(|c| c.to_string()), Ok("DK".into()));
+        assert_eq!(
+            CountryCode::parse("DK").map(|c| c.to_string()),
+            Ok("DK".into())
+        );
         assert!(CountryCode::parse("dk").is_err());
         assert!(CountryCode::parse("DNK").is_err());
     }

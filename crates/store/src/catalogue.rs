@@ -10,8 +10,7 @@ use crate::scope::TenantScope;
 use chrono::{NaiveDate, Utc};
 use civicpay_domain::audit::Actor;
 use civicpay_domain::{
-    LocalizedText, PriceVersion, ProductKind, ProductStatus, Sku, ZoneCode,
-    check_new_price_version,
+    LocalizedText, PriceVersion, ProductKind, ProductStatus, Sku, ZoneCode, check_new_price_version,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
@@ -110,7 +109,12 @@ impl TenantScope {
         if self.tenant().vat_codes.iter().any(|v| v.code == code) {
             Ok(())
         } else {
-            let known: Vec<_> = self.tenant().vat_codes.iter().map(|v| v.code.as_str()).collect();
+            let known: Vec<_> = self
+                .tenant()
+                .vat_codes
+                .iter()
+                .map(|v| v.code.as_str())
+                .collect();
             Err(StoreError::Invalid(format!(
                 "unknown VAT code {code:?}; this council has: {}",
                 known.join(", ")
@@ -183,7 +187,10 @@ impl TenantScope {
             .exec_without_returning(&txn)
             .await
             .map_err(|e| {
-                StoreError::conflict_on_unique(e, format!("a product with SKU {} exists already", new.sku))
+                StoreError::conflict_on_unique(
+                    e,
+                    format!("a product with SKU {} exists already", new.sku),
+                )
             })?;
         insert_price(&txn, self.tenant_id(), id, &new.first_price).await?;
         let created = load_product(&txn, self.tenant_id(), id).await?;
@@ -263,7 +270,11 @@ impl TenantScope {
     }
 
     /// Takes a product off sale. It stays in the database so history keeps resolving.
-    pub async fn retire_product(&self, id: Uuid, actor: &Actor) -> Result<ProductRecord, StoreError> {
+    pub async fn retire_product(
+        &self,
+        id: Uuid,
+        actor: &Actor,
+    ) -> Result<ProductRecord, StoreError> {
         let txn = self.begin().await?;
         let before = load_product(&txn, self.tenant_id(), id).await?;
         if before.status == ProductStatus::Retired {
@@ -326,7 +337,10 @@ impl TenantScope {
             .map_err(|e| match e {
                 StoreError::Unexpected(db) => StoreError::conflict_on_unique(
                     db,
-                    format!("a price version on {} exists already", version.effective_from),
+                    format!(
+                        "a price version on {} exists already",
+                        version.effective_from
+                    ),
                 ),
                 other => other,
             })?;
@@ -367,7 +381,11 @@ impl TenantScope {
     }
 
     /// Creates a zone or replaces its name and outline.
-    pub async fn upsert_zone(&self, input: ZoneInput, actor: &Actor) -> Result<ZoneRecord, StoreError> {
+    pub async fn upsert_zone(
+        &self,
+        input: ZoneInput,
+        actor: &Actor,
+    ) -> Result<ZoneRecord, StoreError> {
         let txn = self.begin().await?;
         let existing = zone::Entity::find()
             .filter(zone::Column::TenantId.eq(self.tenant_id()))
@@ -399,7 +417,11 @@ impl TenantScope {
             AuditEntry {
                 tenant_id: Some(self.tenant_id()),
                 actor,
-                action: if before.is_some() { "zone.update" } else { "zone.create" },
+                action: if before.is_some() {
+                    "zone.update"
+                } else {
+                    "zone.create"
+                },
                 entity_type: "zone",
                 entity_id: id.to_string(),
                 before,

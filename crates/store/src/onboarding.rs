@@ -15,9 +15,7 @@ use chrono::Utc;
 use civicpay_domain::audit::Actor;
 use civicpay_domain::{ProductStatus, is_price_version_mutable};
 use civicpay_tenant_config::TenantConfig;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -186,11 +184,31 @@ async fn apply_tenant_row(
     compare("country", old.country.clone(), wanted.country.clone());
     compare("currency", old.currency.clone(), wanted.currency.clone());
     compare("timezone", old.timezone.clone(), wanted.timezone.clone());
-    compare("default_locale", old.default_locale.clone(), wanted.default_locale.clone());
-    compare("locales", old.locales.to_string(), wanted.locales.to_string());
-    compare("branding", old.branding.to_string(), wanted.branding.to_string());
-    compare("payment", old.payment.to_string(), wanted.payment.to_string());
-    compare("vat_codes", old.vat_codes.to_string(), wanted.vat_codes.to_string());
+    compare(
+        "default_locale",
+        old.default_locale.clone(),
+        wanted.default_locale.clone(),
+    );
+    compare(
+        "locales",
+        old.locales.to_string(),
+        wanted.locales.to_string(),
+    );
+    compare(
+        "branding",
+        old.branding.to_string(),
+        wanted.branding.to_string(),
+    );
+    compare(
+        "payment",
+        old.payment.to_string(),
+        wanted.payment.to_string(),
+    );
+    compare(
+        "vat_codes",
+        old.vat_codes.to_string(),
+        wanted.vat_codes.to_string(),
+    );
     if old.currency != wanted.currency {
         let has_prices = price_version::Entity::find()
             .filter(price_version::Column::TenantId.eq(old.id))
@@ -242,7 +260,9 @@ async fn apply_hosts(
     for row in rows.iter().filter(|r| r.tenant_id == tenant_id) {
         if !cfg.hosts.contains(&row.host) {
             // A host name nobody configures any more must stop resolving to this council.
-            report.changes.push(Change::Update(format!("host {} removed", row.host)));
+            report
+                .changes
+                .push(Change::Update(format!("host {} removed", row.host)));
             tenant_host::Entity::delete_by_id(row.host.clone())
                 .exec(txn)
                 .await?;
@@ -280,8 +300,12 @@ async fn apply_zones(
                 .exec_without_returning(txn)
                 .await?;
             }
-            Some(row) if row.name != name || row.geometry != z.geometry || row.status != "active" => {
-                report.changes.push(Change::Update(format!("zone {}", z.code)));
+            Some(row)
+                if row.name != name || row.geometry != z.geometry || row.status != "active" =>
+            {
+                report
+                    .changes
+                    .push(Change::Update(format!("zone {}", z.code)));
                 zone::Entity::update_many()
                     .set(zone::ActiveModel {
                         name: Set(name),
@@ -298,8 +322,13 @@ async fn apply_zones(
         }
     }
     let configured: BTreeSet<&str> = cfg.zones.iter().map(|z| z.code.as_str()).collect();
-    for row in rows.iter().filter(|r| !configured.contains(r.code.as_str())) {
-        report.changes.push(Change::Kept(format!("zone {}", row.code)));
+    for row in rows
+        .iter()
+        .filter(|r| !configured.contains(r.code.as_str()))
+    {
+        report
+            .changes
+            .push(Change::Kept(format!("zone {}", row.code)));
     }
     Ok(())
 }
@@ -349,7 +378,9 @@ async fn apply_products(
             new.id = Set(id);
             new.tenant_id = Set(tenant_id);
             new.created_at = Set(now);
-            product::Entity::insert(new).exec_without_returning(txn).await?;
+            product::Entity::insert(new)
+                .exec_without_returning(txn)
+                .await?;
             for version in &p.prices {
                 insert_price(txn, tenant_id, id, version).await?;
             }
@@ -396,10 +427,7 @@ async fn apply_products(
                 Some(e) if mutable => {
                     report.changes.push(Change::Update(format!(
                         "price {} from {}: {} → {}",
-                        p.sku,
-                        version.effective_from,
-                        e.amount_minor,
-                        version.amount
+                        p.sku, version.effective_from, e.amount_minor, version.amount
                     )));
                     price_version::Entity::update_many()
                         .set(price_version::ActiveModel {
@@ -433,7 +461,11 @@ async fn apply_products(
             }
         }
         for e in existing {
-            if !p.prices.iter().any(|v| v.effective_from == e.effective_from) {
+            if !p
+                .prices
+                .iter()
+                .any(|v| v.effective_from == e.effective_from)
+            {
                 report.changes.push(Change::Kept(format!(
                     "price {} from {}",
                     p.sku, e.effective_from
@@ -443,7 +475,9 @@ async fn apply_products(
     }
     let configured: BTreeSet<&str> = cfg.products.iter().map(|p| p.sku.as_str()).collect();
     for row in rows.iter().filter(|r| !configured.contains(r.sku.as_str())) {
-        report.changes.push(Change::Kept(format!("product {}", row.sku)));
+        report
+            .changes
+            .push(Change::Kept(format!("product {}", row.sku)));
     }
     Ok(())
 }

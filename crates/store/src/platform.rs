@@ -9,9 +9,8 @@ use chrono::Utc;
 use civicpay_domain::audit::Actor;
 use civicpay_migrations::{Migrator, MigratorTrait};
 use sea_orm::{
-    ActiveValue::Set, ConnectOptions, ConnectionTrait, Database, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Statement,
-    TransactionTrait, ColumnTrait,
+    ActiveValue::Set, ColumnTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Statement, TransactionTrait,
 };
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -34,11 +33,14 @@ struct Directory {
     by_host: HashMap<String, Arc<TenantRecord>>,
 }
 
+/// The directory and when it was read.
+type CachedDirectory = (Instant, Arc<Directory>);
+
 #[derive(Clone)]
 pub struct Store {
     pub(crate) db: DatabaseConnection,
     backend: Backend,
-    directory: Arc<RwLock<Option<(Instant, Arc<Directory>)>>>,
+    directory: Arc<RwLock<Option<CachedDirectory>>>,
 }
 
 impl Store {
@@ -171,12 +173,18 @@ impl Store {
         Ok(all)
     }
 
-    pub async fn tenant_by_slug(&self, slug: &str) -> Result<Option<Arc<TenantRecord>>, StoreError> {
+    pub async fn tenant_by_slug(
+        &self,
+        slug: &str,
+    ) -> Result<Option<Arc<TenantRecord>>, StoreError> {
         Ok(self.directory().await?.by_slug.get(slug).cloned())
     }
 
     /// The council served on `host` (without port), if any council configured it.
-    pub async fn tenant_by_host(&self, host: &str) -> Result<Option<Arc<TenantRecord>>, StoreError> {
+    pub async fn tenant_by_host(
+        &self,
+        host: &str,
+    ) -> Result<Option<Arc<TenantRecord>>, StoreError> {
         let host = host.split(':').next().unwrap_or(host).to_ascii_lowercase();
         Ok(self.directory().await?.by_host.get(&host).cloned())
     }
@@ -229,7 +237,6 @@ impl Store {
             .await?;
         Ok(())
     }
-
 }
 
 /// One line of the audit trail, written by [`write_audit`].

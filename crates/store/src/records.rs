@@ -60,10 +60,7 @@ impl TenantRecord {
             name: serde_json::from_value(row.name.clone()).map_err(|e| corrupt("name", &e))?,
             country: CountryCode::parse(&row.country).map_err(|e| corrupt("country", &e))?,
             currency: Currency::parse(&row.currency).map_err(|e| corrupt("currency", &e))?,
-            timezone: row
-                .timezone
-                .parse()
-                .map_err(|e| corrupt("timezone", &e))?,
+            timezone: row.timezone.parse().map_err(|e| corrupt("timezone", &e))?,
             default_locale: Locale::parse(&row.default_locale)
                 .map_err(|e| corrupt("default_locale", &e))?,
             locales: serde_json::from_value(row.locales.clone())

@@ -36,7 +36,9 @@ pub struct NewApiKey {
 pub enum LoginAttempt {
     Succeeded,
     /// A wrong password; `lock_until` is set when this failure crosses the lockout threshold.
-    Failed { lock_until: Option<DateTime<Utc>> },
+    Failed {
+        lock_until: Option<DateTime<Utc>>,
+    },
 }
 
 fn user_view(u: &UserRecord) -> serde_json::Value {
@@ -94,7 +96,11 @@ async fn insert_user(
 
 impl Store {
     /// Creates one of the vendor's own staff (role vendor_admin, bound to no council).
-    pub async fn create_vendor_user(&self, new: NewUser, actor: &Actor) -> Result<UserRecord, StoreError> {
+    pub async fn create_vendor_user(
+        &self,
+        new: NewUser,
+        actor: &Actor,
+    ) -> Result<UserRecord, StoreError> {
         if !new.role.is_platform_wide() {
             return Err(StoreError::Invalid(format!(
                 "role {} belongs to a council: give --tenant",
@@ -109,7 +115,11 @@ impl Store {
 
     /// Records a password check on the user: counts failures, locks after too many, and
     /// resets the count on success.
-    pub async fn record_login(&self, user_id: Uuid, attempt: LoginAttempt) -> Result<(), StoreError> {
+    pub async fn record_login(
+        &self,
+        user_id: Uuid,
+        attempt: LoginAttempt,
+    ) -> Result<(), StoreError> {
         let txn = self.begin_platform().await?;
         let row = user::Entity::find_by_id(user_id)
             .one(&txn)
@@ -124,7 +134,11 @@ impl Store {
             },
             LoginAttempt::Failed { lock_until } => user::ActiveModel {
                 // A lock starts a fresh count, so the next lock needs as many failures again.
-                failed_logins: Set(if lock_until.is_some() { 0 } else { row.failed_logins + 1 }),
+                failed_logins: Set(if lock_until.is_some() {
+                    0
+                } else {
+                    row.failed_logins + 1
+                }),
                 locked_until: Set(lock_until.or(row.locked_until)),
                 ..Default::default()
             },
@@ -196,9 +210,15 @@ impl TenantScope {
         row.map(UserRecord::from_row).transpose()
     }
 
-    pub async fn create_api_key(&self, new: NewApiKey, actor: &Actor) -> Result<ApiKeyRecord, StoreError> {
+    pub async fn create_api_key(
+        &self,
+        new: NewApiKey,
+        actor: &Actor,
+    ) -> Result<ApiKeyRecord, StoreError> {
         if new.scopes.is_empty() {
-            return Err(StoreError::Invalid("an API key needs at least one scope".into()));
+            return Err(StoreError::Invalid(
+                "an API key needs at least one scope".into(),
+            ));
         }
         let name = new.name.trim().to_owned();
         if name.is_empty() || name.len() > 100 {
@@ -220,7 +240,9 @@ impl TenantScope {
             last_used_at: Set(None),
             revoked_at: Set(None),
         };
-        api_key::Entity::insert(row).exec_without_returning(&txn).await?;
+        api_key::Entity::insert(row)
+            .exec_without_returning(&txn)
+            .await?;
         let created = api_key::Entity::find_by_id(id)
             .one(&txn)
             .await?
@@ -258,7 +280,10 @@ impl TenantScope {
 
     /// The live (not revoked) key of this council with that digest. A key of another council
     /// is not found, even when its digest is right.
-    pub async fn api_key_by_digest(&self, digest: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+    pub async fn api_key_by_digest(
+        &self,
+        digest: &str,
+    ) -> Result<Option<ApiKeyRecord>, StoreError> {
         let txn = self.begin().await?;
         let row = api_key::Entity::find()
             .filter(api_key::Column::TenantId.eq(self.tenant_id()))
@@ -286,7 +311,11 @@ impl TenantScope {
         Ok(record)
     }
 
-    pub async fn revoke_api_key(&self, id: Uuid, actor: &Actor) -> Result<ApiKeyRecord, StoreError> {
+    pub async fn revoke_api_key(
+        &self,
+        id: Uuid,
+        actor: &Actor,
+    ) -> Result<ApiKeyRecord, StoreError> {
         let txn = self.begin().await?;
         let row = api_key::Entity::find_by_id(id)
             .filter(api_key::Column::TenantId.eq(self.tenant_id()))
@@ -294,7 +323,9 @@ impl TenantScope {
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("API key {id}")))?;
         if row.revoked_at.is_some() {
-            return Err(StoreError::Conflict(format!("API key {id} is revoked already")));
+            return Err(StoreError::Conflict(format!(
+                "API key {id} is revoked already"
+            )));
         }
         api_key::Entity::update_many()
             .set(api_key::ActiveModel {

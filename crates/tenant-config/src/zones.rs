@@ -484,6 +484,36 @@ impl Scanner<'_> {
     }
 }
 
+/// Checks one GeoJSON geometry given through the API (not a file): a Polygon or MultiPolygon
+/// with closed rings of at least four in-range positions. The error names the offending part,
+/// e.g. `coordinates[0]: ring is not closed; …`.
+pub fn validate_geometry(geometry: &Value) -> Result<(), String> {
+    let source = Source::new(PathBuf::from("geometry"), geometry.to_string());
+    let mut errors = Vec::new();
+    let mut sink = Sink {
+        source: &source,
+        errors: &mut errors,
+    };
+    let wrapper = serde_json::json!({ "geometry": geometry });
+    let positions = Positions(HashMap::new());
+    check_geometry(
+        wrapper.get("geometry"),
+        "",
+        "geometry",
+        &positions,
+        &mut sink,
+    );
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; "))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -503,29 +533,5 @@ mod tests {
         assert_eq!(line("/features/0"), (3, 5));
         assert_eq!(line("/features/0/a/1"), (3, 15));
         assert_eq!(line("/features/1/b"), (4, 11));
-    }
-}
-
-/// Checks one GeoJSON geometry given through the API (not a file): a Polygon or MultiPolygon
-/// with closed rings of at least four in-range positions. The error names the offending part,
-/// e.g. `coordinates[0]: ring is not closed; …`.
-pub fn validate_geometry(geometry: &Value) -> Result<(), String> {
-    let source = Source::new(PathBuf::from("geometry"), geometry.to_string());
-    let mut errors = Vec::new();
-    let mut sink = Sink {
-        source: &source,
-        errors: &mut errors,
-    };
-    let wrapper = serde_json::json!({ "geometry": geometry });
-    let positions = Positions(HashMap::new());
-    check_geometry(wrapper.get("geometry"), "", "geometry", &positions, &mut sink);
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(errors
-            .iter()
-            .map(|e| format!("{}: {}", e.field, e.message))
-            .collect::<Vec<_>>()
-            .join("; "))
     }
 }
