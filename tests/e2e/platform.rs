@@ -150,3 +150,87 @@ async fn committed_sdl_matches_the_code() {
         }
     }
 }
+
+/// With SENTRY_DSN set, an internal error reaches Sentry (a local fake that speaks its envelope
+/// endpoint) exactly as an event, while the client sees only an opaque INTERNAL message.
+#[tokio::test]
+async fn internal_errors_are_opaque_to_clients_and_reported_to_sentry() {
+    use wiremock::matchers::method;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let sentry = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("{}"))
+        .mount(&sentry)
+        .await;
+    let dsn = format!("http://publickey@{}/42", sentry.address());
+
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("broken.db");
+    let url = format!("sqlite://{}?mode=rwc", db_path.display());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = std::process::Command::new(civicpay_tests::civicpay_bin())
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .env("DATABASE_URL", &url)
+        .env("SENTRY_DSN", &dsn)
+        .env("CIVICPAY_TENANTS_DIR", civicpay_tests::tenants_dir())
+        .env_remove("REDIS_URL")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut up = false;
+    for _ in 0..200 {
+        if reqwest::get(format!("{base}/healthz"))
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(up, "server did not start");
+
+    // Break the database under the running server: the catalogue query now fails inside.
+    let db = sea_orm::Database::connect(&url).await.unwrap();
+    use sea_orm::ConnectionTrait;
+    db.execute_unprepared("DROP TABLE price_versions")
+        .await
+        .unwrap();
+    let body: serde_json::Value = reqwest::Client::new()
+        .post(format!("{base}/t/kobenhavn/graphql"))
+        .json(&json!({ "query": "{ products { sku } }" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(error_code(&body), "INTERNAL", "{body}");
+    let message = body["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        !message.contains("price_versions"),
+        "internal detail leaked: {message}"
+    );
+
+    let mut reported = false;
+    for _ in 0..100 {
+        let requests = sentry.received_requests().await.unwrap_or_default();
+        if requests
+            .iter()
+            .any(|r| String::from_utf8_lossy(&r.body).contains("price_versions"))
+        {
+            reported = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    child.kill().unwrap();
+    let _ = child.wait();
+    assert!(reported, "no Sentry event with the error's detail arrived");
+}
