@@ -210,7 +210,7 @@ pub async fn tenant(config: &Config, action: TenantAction) -> anyhow::Result<boo
             for t in tenants {
                 println!(
                     "{:<16} {:<28} {} {} {:<20} hosts: {}  config {}",
-                    t.slug,
+                    t.slug.as_str(),
                     t.name.get(&t.default_locale, &t.default_locale),
                     t.country,
                     t.currency,

@@ -71,7 +71,7 @@ fn serve(config: Config) -> anyhow::Result<bool> {
         let server = civicpay::server(&platform, listener)?;
         println!("civicpay listening on http://{address}/");
         for tenant in platform.store.tenants().await? {
-            println!("  {:<12} GraphQL/GraphiQL: http://{address}/t/{}/graphql", tenant.slug, tenant.slug);
+            println!("  {:<12} GraphQL/GraphiQL: http://{address}/t/{}/graphql", tenant.slug.as_str(), tenant.slug);
         }
         println!("  platform     GraphQL/GraphiQL: http://{address}/graphql");
         println!("  health: http://{address}/healthz  ready: http://{address}/readyz  metrics: http://{address}/metrics");
