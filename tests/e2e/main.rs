@@ -5,5 +5,6 @@
 mod catalogue;
 mod cli;
 mod isolation;
+mod payments;
 mod platform;
 mod staff;

@@ -36,6 +36,19 @@ pub struct Config {
     pub environment: String,
     /// HTTP worker threads; 0 means one per core.
     pub workers: usize,
+    /// The platform's public base URL for pay links and PSP return URLs
+    /// (e.g. `https://pay.example.org`); default: `http://` + the bound address.
+    pub public_url: Option<String>,
+    /// Secret the built-in sandbox PSP signs its webhooks with (`whsec_` + 32 or more
+    /// characters). Every node must share it.
+    #[serde(skip_serializing)]
+    pub sandbox_secret: Option<SecretString>,
+    /// Let a council configured for a PSP this platform does not run pay through the sandbox.
+    /// Right for the embedded default and demos; set `false` in production.
+    pub sandbox_fallback: bool,
+    /// Run the background jobs (webhook dispatch, recovery of stuck payments) in this
+    /// process. Turn off on nodes that should only serve requests.
+    pub run_jobs: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,6 +72,10 @@ impl Default for Config {
             sentry_dsn: None,
             environment: "development".into(),
             workers: 0,
+            public_url: None,
+            sandbox_secret: None,
+            sandbox_fallback: true,
+            run_jobs: true,
         }
     }
 }

@@ -18,6 +18,8 @@ use tracing_actix_web::{RequestId, RootSpan};
 /// Shared by every worker.
 pub struct AppData {
     pub api: ApiState,
+    /// The built-in sandbox PSP, whose hosted pages this server renders.
+    pub sandbox: Option<civicpay_psp::SandboxGateway>,
     pub schema: CivicpaySchema,
     pub redis_configured: bool,
 }
@@ -31,11 +33,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/t/{slug}/graphql", web::post().to(tenant_graphql))
         .route("/t/{slug}/graphql", web::get().to(tenant_graphiql))
         .route("/t/{slug}", web::get().to(tenant_index))
-        .route("/t/{slug}/", web::get().to(tenant_index));
+        .route("/t/{slug}/", web::get().to(tenant_index))
+        .configure(crate::pay::routes);
 }
 
 /// A GraphQL-shaped error body, so clients parse every failure the same way.
-fn error_response(err: &ApiError) -> HttpResponse {
+pub fn error_response(err: &ApiError) -> HttpResponse {
     let status = StatusCode::from_u16(err.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
     HttpResponse::build(status).json(serde_json::json!({
         "data": null,
@@ -213,7 +216,7 @@ async fn tenant_graphiql(data: web::Data<AppData>, path: web::Path<String>) -> H
     }
 }
 
-fn escape(text: &str) -> String {
+pub fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

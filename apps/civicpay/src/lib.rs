@@ -5,6 +5,8 @@
 pub mod cli;
 pub mod config;
 pub mod http;
+pub mod jobs;
+pub mod pay;
 pub mod seed;
 pub mod telemetry;
 
@@ -14,6 +16,7 @@ use civicpay_api::ApiState;
 use civicpay_auth::{InMemorySessions, RedisSessions, SessionStore};
 use civicpay_store::Store;
 pub use config::Config;
+use secrecy::ExposeSecret;
 use std::net::TcpListener;
 use std::sync::Arc;
 
@@ -86,17 +89,46 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-/// Builds the HTTP server on an already bound listener (port 0 in tests).
+/// The sandbox PSP's signing secret when none is configured. The sandbox moves no money, so a
+/// known default only lets someone fake sandbox payments — set `sandbox_secret` on any shared
+/// installation.
+const DEV_SANDBOX_SECRET: &str = "whsec_civicpay-sandbox-development-secret-0001";
+
+/// Builds the HTTP server on an already bound listener (port 0 in tests), and starts the
+/// background jobs when `run_jobs` is on.
 pub fn server(
     platform: &Platform,
     listener: TcpListener,
 ) -> anyhow::Result<actix_web::dev::Server> {
+    let base_url = match &platform.config.public_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => format!("http://{}", listener.local_addr()?),
+    };
+    let sandbox_secret = match &platform.config.sandbox_secret {
+        Some(secret) => civicpay_notify::WebhookSecret::new(secret.expose_secret().to_owned())
+            .map_err(|e| anyhow::anyhow!("sandbox_secret: {e}"))?,
+        None => civicpay_notify::WebhookSecret::new(DEV_SANDBOX_SECRET.to_owned())
+            .map_err(|e| anyhow::anyhow!("built-in sandbox secret: {e}"))?,
+    };
+    let sandbox = civicpay_psp::SandboxGateway::new(
+        platform.store.connection().clone(),
+        &base_url,
+        sandbox_secret,
+    );
+    let api = ApiState {
+        store: platform.store.clone(),
+        sessions: platform.sessions.clone(),
+        secure_cookies: platform.config.secure_cookies,
+        gateways: civicpay_psp::Gateways::default().with(Arc::new(sandbox.clone())),
+        base_url,
+        sandbox_fallback: platform.config.sandbox_fallback,
+    };
+    if platform.config.run_jobs {
+        jobs::spawn(api.clone());
+    }
     let data = web::Data::new(http::AppData {
-        api: ApiState {
-            store: platform.store.clone(),
-            sessions: platform.sessions.clone(),
-            secure_cookies: platform.config.secure_cookies,
-        },
+        api,
+        sandbox: Some(sandbox),
         schema: civicpay_api::build_schema(),
         redis_configured: platform.config.redis_url.is_some(),
     });

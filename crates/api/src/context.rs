@@ -13,6 +13,13 @@ pub struct ApiState {
     pub sessions: Arc<dyn SessionStore>,
     /// Whether cookies are marked `Secure` (served over TLS, directly or behind a proxy).
     pub secure_cookies: bool,
+    /// The PSPs this platform runs.
+    pub gateways: civicpay_psp::Gateways,
+    /// The platform's public base URL (pay links, PSP return URLs), without a trailing slash.
+    pub base_url: String,
+    /// Let councils configured for a PSP this platform does not run use the sandbox
+    /// (the embedded default); off in production, where that is an error.
+    pub sandbox_fallback: bool,
 }
 
 /// The authenticated caller of one request.

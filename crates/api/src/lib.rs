@@ -5,7 +5,9 @@
 
 pub mod context;
 pub mod error;
+pub mod payments;
 mod schema;
+mod schema_payments;
 pub mod service;
 mod types;
 

@@ -3,9 +3,10 @@
 
 use crate::context::Caller;
 use crate::error::{ApiError, ApiResult};
+use crate::schema_payments::{PaymentMutation, PaymentQuery};
 use crate::service;
 use crate::types::*;
-use async_graphql::{Context, EmptySubscription, ID, Object, Schema};
+use async_graphql::{Context, EmptySubscription, ID, MergedObject, Object, Schema};
 use chrono::Utc;
 use civicpay_domain::{Permission, Sku, ZoneCode};
 use civicpay_money::Money as DomainMoney;
@@ -15,13 +16,25 @@ use uuid::Uuid;
 
 pub type CivicpaySchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
+/// Every query, merged from the capabilities.
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(CatalogueQuery, PaymentQuery);
+
+/// Every mutation, merged from the capabilities.
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(CatalogueMutation, PaymentMutation);
+
 /// Builds the schema with its safety limits: a query deeper than 12 or costing more than 1000
 /// is refused before it runs.
 pub fn build_schema() -> CivicpaySchema {
-    Schema::build(QueryRoot, MutationRoot, EmptySubscription)
-        .limit_depth(12)
-        .limit_complexity(1000)
-        .finish()
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .limit_depth(12)
+    .limit_complexity(1000)
+    .finish()
 }
 
 /// The schema in SDL, as committed in `schema.graphql`.
@@ -43,10 +56,11 @@ fn parse_price(
         .map_err(|e| ApiError::bad_input(format!("{field}: {e}")))
 }
 
-pub struct QueryRoot;
+#[derive(Default)]
+pub struct CatalogueQuery;
 
 #[Object]
-impl QueryRoot {
+impl CatalogueQuery {
     /// The council of this endpoint (`/t/{slug}/graphql` or its host name).
     async fn tenant(&self, ctx: &Context<'_>) -> ApiResult<Tenant> {
         Ok(Tenant(request(ctx)?.tenant()?.clone()))
@@ -203,10 +217,11 @@ impl QueryRoot {
     }
 }
 
-pub struct MutationRoot;
+#[derive(Default)]
+pub struct CatalogueMutation;
 
 #[Object]
-impl MutationRoot {
+impl CatalogueMutation {
     /// Logs a staff member in and sets the session cookie. On `/t/{slug}/graphql` for the
     /// council's staff; on `/graphql` for the vendor's.
     async fn login(&self, ctx: &Context<'_>, email: String, password: String) -> ApiResult<Me> {

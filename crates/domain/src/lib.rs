@@ -7,6 +7,8 @@ pub mod audit;
 pub mod catalogue;
 pub mod ids;
 pub mod locale;
+pub mod payment;
+pub mod reference;
 pub mod roles;
 
 pub use catalogue::{
@@ -15,4 +17,11 @@ pub use catalogue::{
 };
 pub use ids::{CountryCode, Email, ParseError, Sku, TenantSlug, ZoneCode};
 pub use locale::{Locale, LocalizedText, negotiate};
+pub use payment::{
+    IllegalTransition, PaymentChannel, PaymentEvent, PaymentStatus, Transition,
+    apply as apply_payment_event,
+};
+pub use reference::{
+    PaymentReference, ReferenceError, ReferenceScheme, iso7064_mod97_10, luhn_check_digit,
+};
 pub use roles::{ApiScope, Permission, Role};

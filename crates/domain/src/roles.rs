@@ -30,6 +30,14 @@ pub enum Permission {
     ManageApiKeys,
     ReadAuditLog,
     ManageTenants,
+    /// Create payment requests and bills (council systems, caseworkers).
+    CreatePaymentRequests,
+    /// Search and read the payment register.
+    ReadPayments,
+    /// Refund payments.
+    RefundPayments,
+    /// See and re-send outgoing webhooks, rotate their secrets.
+    ManageWebhooks,
 }
 
 impl Role {
@@ -73,14 +81,19 @@ impl Role {
         use Permission::*;
         match self {
             Role::VendorAdmin => true,
-            Role::TenantAdmin => matches!(
+            Role::TenantAdmin => !matches!(permission, ManageTenants),
+            Role::Finance => matches!(
                 permission,
-                ReadCatalogue | ManageCatalogue | ManageStaff | ManageApiKeys | ReadAuditLog
+                ReadCatalogue | ReadAuditLog | ReadPayments | RefundPayments | ManageWebhooks
             ),
-            Role::Finance => matches!(permission, ReadCatalogue | ReadAuditLog),
-            Role::Caseworker | Role::Cashier | Role::Enforcement => {
-                matches!(permission, ReadCatalogue)
+            Role::Caseworker => {
+                matches!(
+                    permission,
+                    ReadCatalogue | CreatePaymentRequests | ReadPayments
+                )
             }
+            Role::Cashier => matches!(permission, ReadCatalogue | ReadPayments),
+            Role::Enforcement => matches!(permission, ReadCatalogue),
         }
     }
 }
@@ -137,7 +150,10 @@ impl ApiScope {
                 permission,
                 Permission::ReadCatalogue | Permission::ManageCatalogue
             ),
-            ApiScope::Payments => false,
+            ApiScope::Payments => matches!(
+                permission,
+                Permission::CreatePaymentRequests | Permission::ReadPayments
+            ),
         }
     }
 }
@@ -163,5 +179,9 @@ mod tests {
         assert_eq!(managers, [Role::VendorAdmin, Role::TenantAdmin]);
         assert!(!Role::TenantAdmin.allows(Permission::ManageTenants));
         assert!(!ApiScope::Payments.allows(Permission::ManageCatalogue));
+        assert!(ApiScope::Payments.allows(Permission::CreatePaymentRequests));
+        assert!(!ApiScope::Payments.allows(Permission::RefundPayments));
+        assert!(Role::Finance.allows(Permission::RefundPayments));
+        assert!(!Role::Cashier.allows(Permission::RefundPayments));
     }
 }

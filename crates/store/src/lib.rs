@@ -5,17 +5,27 @@
 //! crate: callers get record types. Must not depend on the API or web layers.
 
 mod catalogue;
+mod delivery;
 mod entity;
 mod error;
 mod onboarding;
+mod payments;
 mod platform;
 mod records;
 mod scope;
 mod staff;
 
 pub use catalogue::{NewProduct, ProductPatch, ZoneInput};
+pub use delivery::{
+    AttemptRecord, DeliveryAttempt, IDEMPOTENCY_RETENTION, IdempotencyClaim, OutboxRecord,
+};
 pub use error::StoreError;
 pub use onboarding::{ApplyReport, Change};
+pub use payments::{
+    Debtor, EventMeta, EventOutcome, NewPaymentRequest, NewPaymentRequestLine, PaymentDetail,
+    PaymentEventRecord, PaymentFilter, PaymentLineRecord, PaymentRecord, PaymentRequestLineRecord,
+    PaymentRequestRecord, PaymentTotals, RefundRecord,
+};
 pub use platform::{Backend, Store};
 pub use records::{
     ApiKeyRecord, AuditRecord, PriceVersionRecord, ProductRecord, TenantRecord, UserRecord,

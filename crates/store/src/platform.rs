@@ -84,6 +84,11 @@ impl Store {
         })
     }
 
+    /// The connection, for adapters that keep tables of their own (the sandbox PSP's book).
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }

@@ -3,9 +3,21 @@
 
 pub mod api_key;
 pub mod audit_entry;
+pub mod idempotency_key;
+pub mod outbox;
+pub mod payment;
+pub mod payment_event;
+pub mod payment_line;
+pub mod payment_request;
+pub mod payment_request_line;
 pub mod price_version;
 pub mod product;
+pub mod psp_event;
+pub mod reference_counter;
+pub mod refund;
 pub mod tenant;
 pub mod tenant_host;
 pub mod user;
+pub mod webhook_delivery;
+pub mod webhook_secret;
 pub mod zone;

@@ -1,0 +1,527 @@
+//! The payer's pages (no JavaScript needed): a payment request's pay page, the status page
+//! after the PSP, the sandbox PSP's hosted page; plus the PSP webhook endpoint and the
+//! register's CSV export.
+
+use crate::http::{AppData, error_response, escape};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use civicpay_api::context::resolve_caller;
+use civicpay_api::{ApiError, payments};
+use civicpay_domain::audit::Actor;
+use civicpay_domain::{PaymentChannel, PaymentStatus, Permission};
+use civicpay_psp::{SandboxGateway, SandboxNext, TEST_CARDS};
+use civicpay_store::{PaymentFilter, PaymentRecord, TenantScope};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/t/{slug}/pay/{id}", web::get().to(pay_page))
+        .route("/t/{slug}/pay/{id}", web::post().to(pay_start))
+        .route("/t/{slug}/payments/{id}/status", web::get().to(status_page))
+        .route("/t/{slug}/payments.csv", web::get().to(export_csv))
+        .route("/sandbox/checkout/{reference}", web::get().to(sandbox_page))
+        .route(
+            "/sandbox/checkout/{reference}",
+            web::post().to(sandbox_submit),
+        )
+        .route(
+            "/sandbox/checkout/{reference}/challenge",
+            web::post().to(sandbox_challenge),
+        )
+        .route("/psp/{gateway}/webhook", web::post().to(psp_webhook));
+}
+
+fn page(title: &str, body: &str) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(page_html(title, body, None))
+}
+
+fn page_html(title: &str, body: &str, refresh_seconds: Option<u32>) -> String {
+    let refresh = refresh_seconds
+        .map(|s| format!("<meta http-equiv=\"refresh\" content=\"{s}\">"))
+        .unwrap_or_default();
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">{refresh}<title>{title}</title>\
+         <style>body{{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem}}table{{border-collapse:collapse;width:100%}}td,th{{text-align:left;padding:.3rem;border-bottom:1px solid #ddd}}.amount{{text-align:right}}button{{font-size:1.1rem;padding:.5rem 1.2rem}}</style></head>\
+         <body><main><h1>{title}</h1>{body}</main></body></html>",
+        title = escape(title)
+    )
+}
+
+/// Helpers answer `Err` with the finished error page (boxed: a response is large).
+async fn scope_of(data: &AppData, slug: &str) -> Result<TenantScope, Box<HttpResponse>> {
+    match data.api.store.tenant_by_slug(slug).await {
+        Ok(Some(t)) => Ok(data.api.store.scope(t)),
+        Ok(None) => Err(Box::new(error_response(&ApiError::not_found(format!(
+            "unknown council {slug:?}"
+        ))))),
+        Err(e) => Err(Box::new(error_response(&ApiError::from(e)))),
+    }
+}
+
+fn parse_id(raw: &str) -> Result<Uuid, Box<HttpResponse>> {
+    Uuid::parse_str(raw).map_err(|_| {
+        Box::new(error_response(&ApiError::not_found(format!(
+            "no such payment: {raw}"
+        ))))
+    })
+}
+
+/// The pay link of a payment request: what it is for, and a button to pay.
+async fn pay_page(data: web::Data<AppData>, path: web::Path<(String, String)>) -> HttpResponse {
+    let (slug, id) = path.into_inner();
+    let scope = match scope_of(&data, &slug).await {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    let id = match parse_id(&id) {
+        Ok(id) => id,
+        Err(r) => return *r,
+    };
+    let request = match scope.payment_request(id).await {
+        Ok(r) => r,
+        Err(e) => return error_response(&ApiError::from(e)),
+    };
+    let council = escape(scope.tenant().display_name(&scope.tenant().default_locale));
+    let rows: String = request
+        .lines
+        .iter()
+        .map(|l| {
+            format!(
+                "<tr><td>{}</td><td>{}</td><td class=\"amount\">{}</td></tr>",
+                escape(&l.description),
+                l.quantity,
+                l.line_total
+            )
+        })
+        .collect();
+    let action = if request.status == "open" {
+        format!(
+            "<form method=\"post\"><p><label>E-mail for the receipt (optional) <input type=\"email\" name=\"email\" autocomplete=\"email\"></label></p>\
+             <button type=\"submit\">Pay {}</button></form>",
+            civicpay_money::Money::new(request.outstanding(), request.amount.currency())
+        )
+    } else {
+        format!(
+            "<p><strong>This payment request is {}.</strong></p>",
+            escape(&request.status)
+        )
+    };
+    page(
+        &format!("{council}: {}", request.description),
+        &format!(
+            "<p>Reference <strong>{}</strong>{}</p><table><tr><th>Item</th><th>Qty</th><th class=\"amount\">Amount</th></tr>{rows}\
+             <tr><th colspan=\"2\">Total</th><th class=\"amount\">{}</th></tr></table>{action}",
+            escape(&request.reference),
+            request
+                .due_date
+                .map(|d| format!(", due {d}"))
+                .unwrap_or_default(),
+            request.amount,
+        ),
+    )
+}
+
+#[derive(Deserialize)]
+struct PayForm {
+    email: Option<String>,
+}
+
+/// Starts the payment and sends the browser to the PSP's hosted page.
+async fn pay_start(
+    data: web::Data<AppData>,
+    path: web::Path<(String, String)>,
+    form: web::Form<PayForm>,
+) -> HttpResponse {
+    let (slug, id) = path.into_inner();
+    let scope = match scope_of(&data, &slug).await {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    let id = match parse_id(&id) {
+        Ok(id) => id,
+        Err(r) => return *r,
+    };
+    let email = match form
+        .email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+    {
+        Some(e) => match civicpay_domain::Email::parse(e) {
+            Ok(e) => Some(e.to_string()),
+            Err(err) => return error_response(&ApiError::bad_input(format!("email: {err}"))),
+        },
+        None => None,
+    };
+    match payments::start_checkout(
+        &data.api,
+        &scope,
+        &[id],
+        None,
+        email,
+        PaymentChannel::ApiRequest,
+        &Actor::System,
+    )
+    .await
+    {
+        Ok((_, redirect)) => HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, redirect))
+            .finish(),
+        Err(e) => error_response(&e),
+    }
+}
+
+fn status_text(payment: &PaymentRecord) -> (&'static str, bool) {
+    match payment.status {
+        PaymentStatus::Created
+        | PaymentStatus::Pending
+        | PaymentStatus::Authorized
+        | PaymentStatus::CaptureRequested => (
+            "We are waiting for the payment service to confirm your payment. This page updates by itself.",
+            true,
+        ),
+        PaymentStatus::Captured | PaymentStatus::PartiallyRefunded | PaymentStatus::Refunded => {
+            ("Thank you: your payment has been received.", false)
+        }
+        PaymentStatus::Failed => (
+            "The payment did not go through. Nothing was charged; you can try again.",
+            false,
+        ),
+        PaymentStatus::VoidRequested | PaymentStatus::Voided => {
+            ("The payment was cancelled. Nothing was charged.", false)
+        }
+        PaymentStatus::Expired => (
+            "The payment was not completed in time. Nothing was charged; you can try again.",
+            false,
+        ),
+    }
+}
+
+/// Where the PSP sends the customer back: the payment's status, refreshing while pending.
+async fn status_page(data: web::Data<AppData>, path: web::Path<(String, String)>) -> HttpResponse {
+    let (slug, id) = path.into_inner();
+    let scope = match scope_of(&data, &slug).await {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    let id = match parse_id(&id) {
+        Ok(id) => id,
+        Err(r) => return *r,
+    };
+    let detail = match scope.payment(id).await {
+        Ok(d) => d,
+        Err(e) => return error_response(&ApiError::from(e)),
+    };
+    let payment = &detail.payment;
+    let (text, waiting) = status_text(payment);
+    let mut links = String::new();
+    if let Some(request_id) = payment.payment_request_id
+        && let Ok(request) = scope.payment_request(request_id).await
+    {
+        if let Some(back) = &request.return_url {
+            links.push_str(&format!(
+                "<p><a href=\"{}\">Back to the service</a></p>",
+                escape(back)
+            ));
+        }
+        if request.status == "open" && !waiting {
+            links.push_str(&format!(
+                "<p><a href=\"/t/{}/pay/{}\">Try again</a></p>",
+                escape(scope.tenant().slug.as_str()),
+                request.id
+            ));
+        }
+    }
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(page_html(
+            "Payment status",
+            &format!(
+                "<p data-status=\"{}\">{text}</p><p>Payment {} — {}</p>{links}",
+                payment.status,
+                escape(&payment.reference),
+                payment.amount
+            ),
+            waiting.then_some(2),
+        ))
+}
+
+fn sandbox(data: &AppData) -> Result<&SandboxGateway, Box<HttpResponse>> {
+    data.sandbox.as_ref().ok_or_else(|| {
+        Box::new(error_response(&ApiError::not_found(
+            "the sandbox PSP is not enabled on this platform",
+        )))
+    })
+}
+
+/// The sandbox PSP's hosted page: a plain form with a card number field.
+async fn sandbox_page(data: web::Data<AppData>, path: web::Path<String>) -> HttpResponse {
+    let sandbox = match sandbox(&data) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    sandbox_form(sandbox, &path.into_inner(), None).await
+}
+
+async fn sandbox_form(
+    sandbox: &SandboxGateway,
+    reference: &str,
+    message: Option<&str>,
+) -> HttpResponse {
+    let checkout = match sandbox.checkout(reference).await {
+        Ok(c) => c,
+        Err(e) => return error_response(&ApiError::not_found(e.to_string())),
+    };
+    let cards: String = TEST_CARDS
+        .iter()
+        .map(|c| format!("<li><code>{}</code> — {}</li>", c.number, escape(c.outcome)))
+        .collect();
+    let message = message
+        .map(|m| format!("<p role=\"alert\"><strong>{}</strong></p>", escape(m)))
+        .unwrap_or_default();
+    page(
+        "Sandbox payment service",
+        &format!(
+            "<p>This is the <strong>sandbox</strong>: no real money moves.</p>\
+             <p>{} — <strong>{}</strong></p>{message}\
+             <form method=\"post\"><p><label>Card number <input name=\"card_number\" inputmode=\"numeric\" autocomplete=\"cc-number\" required></label></p>\
+             <p><label>Expiry <input name=\"expiry\" value=\"12/34\"></label> <label>CVC <input name=\"cvc\" value=\"123\"></label></p>\
+             <button type=\"submit\">Pay</button></form><h2>Test cards</h2><ul>{cards}</ul>",
+            escape(&checkout.description),
+            checkout.amount
+        ),
+    )
+}
+
+#[derive(Deserialize)]
+struct CardForm {
+    card_number: String,
+}
+
+async fn sandbox_submit(
+    data: web::Data<AppData>,
+    path: web::Path<String>,
+    form: web::Form<CardForm>,
+) -> HttpResponse {
+    let sandbox = match sandbox(&data) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    let reference = path.into_inner();
+    match sandbox.submit_card(&reference, &form.card_number).await {
+        Ok(SandboxNext::Redirect(url)) => HttpResponse::SeeOther().insert_header((header::LOCATION, url)).finish(),
+        Ok(SandboxNext::Challenge) => page(
+            "3-D Secure",
+            "<p>Your bank asks you to confirm this payment.</p>\
+             <form method=\"post\" action=\"challenge\"><button name=\"action\" value=\"approve\">Confirm</button> \
+             <button name=\"action\" value=\"deny\">Cancel</button></form>",
+        )
+        .map_into_boxed_body(),
+        Ok(SandboxNext::Retry(message)) => sandbox_form(sandbox, &reference, Some(&message)).await,
+        Err(e) => error_response(&ApiError::not_found(e.to_string())),
+    }
+}
+
+#[derive(Deserialize)]
+struct ChallengeForm {
+    action: String,
+}
+
+async fn sandbox_challenge(
+    data: web::Data<AppData>,
+    path: web::Path<String>,
+    form: web::Form<ChallengeForm>,
+) -> HttpResponse {
+    let sandbox = match sandbox(&data) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    match sandbox
+        .complete_challenge(&path.into_inner(), form.action == "approve")
+        .await
+    {
+        Ok(SandboxNext::Redirect(url)) => HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, url))
+            .finish(),
+        Ok(_) => error_response(&ApiError::conflict("the challenge is not pending")),
+        Err(e) => error_response(&ApiError::not_found(e.to_string())),
+    }
+}
+
+/// PSP webhooks: verified, stored, deduplicated, applied. 200 for anything handled (also
+/// duplicates), 401 for a bad signature, 409 when the news does not fit (the PSP retries).
+async fn psp_webhook(
+    data: web::Data<AppData>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let headers: BTreeMap<String, String> = req
+        .headers()
+        .iter()
+        .filter_map(|(k, v)| {
+            v.to_str()
+                .ok()
+                .map(|v| (k.as_str().to_ascii_lowercase(), v.to_owned()))
+        })
+        .collect();
+    match payments::handle_psp_webhook(&data.api, &path.into_inner(), &headers, &body).await {
+        Ok(note) => HttpResponse::Ok().json(serde_json::json!({ "received": true, "note": note })),
+        Err(e) => error_response(&e),
+    }
+}
+
+#[derive(Deserialize)]
+struct ExportQuery {
+    from: Option<chrono::DateTime<chrono::Utc>>,
+    to: Option<chrono::DateTime<chrono::Utc>>,
+    status: Option<String>,
+    channel: Option<String>,
+    reference: Option<String>,
+    sku: Option<String>,
+}
+
+/// A CSV cell: quoted when needed, and defused when a spreadsheet would read it as a formula.
+fn cell(value: &str) -> String {
+    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_owned()
+    };
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value
+    }
+}
+
+const CSV_HEADER: &str = "reference,created_at,status,channel,method,amount,captured,refunded,currency,gateway,psp_reference,payment_request_id,customer_email,flagged_reason\n";
+
+fn csv_row(p: &PaymentRecord) -> String {
+    let fields = [
+        p.reference.clone(),
+        p.created_at.to_rfc3339(),
+        p.status.to_string(),
+        p.channel.as_str().to_owned(),
+        p.method.clone().unwrap_or_default(),
+        p.amount.to_major_string(),
+        p.captured.to_major_string(),
+        p.refunded.to_major_string(),
+        p.amount.currency().code().to_owned(),
+        p.gateway.clone(),
+        p.psp_reference.clone().unwrap_or_default(),
+        p.payment_request_id
+            .map(|i| i.to_string())
+            .unwrap_or_default(),
+        p.customer_email.clone().unwrap_or_default(),
+        p.flagged_reason.clone().unwrap_or_default(),
+    ];
+    let mut line = fields.iter().map(|f| cell(f)).collect::<Vec<_>>().join(",");
+    line.push('\n');
+    line
+}
+
+/// The register filtered, as CSV, streamed page by page: any size, constant memory.
+async fn export_csv(
+    data: web::Data<AppData>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    query: web::Query<ExportQuery>,
+) -> HttpResponse {
+    let slug = path.into_inner();
+    let tenant = match data.api.store.tenant_by_slug(&slug).await {
+        Ok(Some(t)) => t,
+        Ok(None) => {
+            return error_response(&ApiError::not_found(format!("unknown council {slug:?}")));
+        }
+        Err(e) => return error_response(&ApiError::from(e)),
+    };
+    let token = req.cookie("civicpay_session").map(|c| c.value().to_owned());
+    let bearer = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_owned);
+    let caller = match resolve_caller(
+        &data.api,
+        Some(&tenant),
+        token.as_deref(),
+        bearer.as_deref(),
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(e) => return error_response(&e),
+    };
+    if !caller.allows(Permission::ReadPayments) {
+        return error_response(&ApiError::unauthenticated(
+            "log in as finance staff to export the register",
+        ));
+    }
+    let mut filter = PaymentFilter {
+        created_from: query.from,
+        created_to: query.to,
+        reference: query.reference.clone(),
+        sku: query.sku.clone(),
+        ..PaymentFilter::default()
+    };
+    if let Some(statuses) = &query.status {
+        for s in statuses.split(',') {
+            match PaymentStatus::parse(s.trim()) {
+                Ok(s) => filter.statuses.push(s),
+                Err(e) => return error_response(&ApiError::bad_input(format!("status: {e}"))),
+            }
+        }
+    }
+    if let Some(channel) = &query.channel {
+        match PaymentChannel::parse(channel) {
+            Ok(c) => filter.channel = Some(c),
+            Err(e) => return error_response(&ApiError::bad_input(format!("channel: {e}"))),
+        }
+    }
+    let scope = data.api.store.scope(tenant.clone());
+    let stream = futures::stream::unfold(
+        (scope, filter, None::<Uuid>, true, false),
+        |(scope, filter, after, first, done)| async move {
+            if done {
+                return None;
+            }
+            let mut chunk = if first {
+                CSV_HEADER.to_owned()
+            } else {
+                String::new()
+            };
+            match scope.search_payments(&filter, after, 500).await {
+                Ok(page) => {
+                    let last = page.last().map(|p| p.id);
+                    for p in &page {
+                        chunk.push_str(&csv_row(p));
+                    }
+                    let finished = page.len() < 500;
+                    Some((
+                        Ok::<_, actix_web::Error>(web::Bytes::from(chunk)),
+                        (scope, filter, last.or(after), false, finished),
+                    ))
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "CSV export failed mid-stream");
+                    Some((
+                        Err(actix_web::error::ErrorInternalServerError("export failed")),
+                        (scope, filter, after, false, true),
+                    ))
+                }
+            }
+        },
+    );
+    HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"payments-{}.csv\"", tenant.slug),
+        ))
+        .streaming(stream)
+}

@@ -1,0 +1,468 @@
+//! Payment use cases: payment requests, checkout, PSP webhooks, refunds, and the two
+//! background jobs (outbox dispatch, recovery of stuck payments). One code path for GraphQL,
+//! the pay pages and the CLI.
+
+use crate::context::ApiState;
+use crate::error::{ApiError, ApiResult};
+use chrono::Utc;
+use civicpay_domain::audit::Actor;
+use civicpay_domain::{PaymentChannel, PaymentEvent};
+use civicpay_money::Money;
+use civicpay_notify::{Delivery, WebhookSecret, WebhookSender, next_attempt_at};
+use civicpay_psp::{CaptureMode, HostedPaymentRequest, PspEventKind, PspStatus};
+use civicpay_store::{
+    AttemptRecord, EventMeta, IdempotencyClaim, NewPaymentRequest, PaymentRecord,
+    PaymentRequestRecord, RefundRecord, Store, StoreError, TenantScope,
+};
+use serde::{Serialize, de::DeserializeOwned};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::future::Future;
+use uuid::Uuid;
+
+/// A digest of a request's input, to tell "same key, same input" from "same key, other input".
+pub fn request_digest(input: &impl Serialize) -> String {
+    let text = serde_json::to_string(input).unwrap_or_default();
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Runs `work` at most once per idempotency key: the same key with the same input replays the
+/// first response exactly; with other input, or while the first is still running, it is a
+/// CONFLICT. A failed attempt releases the key so the client may retry.
+pub async fn idempotent<T, F, Fut>(
+    scope: &TenantScope,
+    key: &str,
+    operation: &str,
+    digest: &str,
+    work: F,
+) -> ApiResult<T>
+where
+    T: Serialize + DeserializeOwned,
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = ApiResult<T>>,
+{
+    match scope.claim_idempotency_key(key, operation, digest).await? {
+        IdempotencyClaim::Replay(stored) => serde_json::from_value(stored)
+            .map_err(|e| ApiError::internal(format!("stored idempotent response unreadable: {e}"))),
+        IdempotencyClaim::Proceed => match work().await {
+            Ok(result) => {
+                let stored = serde_json::to_value(&result).map_err(ApiError::internal)?;
+                scope.finish_idempotency_key(key, stored).await?;
+                Ok(result)
+            }
+            Err(e) => {
+                if let Err(release) = scope.release_idempotency_key(key).await {
+                    tracing::error!(error = %release, "could not release an idempotency key");
+                }
+                Err(e)
+            }
+        },
+    }
+}
+
+/// The link a payer follows to pay a request.
+pub fn pay_url(state: &ApiState, scope: &TenantScope, request_id: Uuid) -> String {
+    format!(
+        "{}/t/{}/pay/{request_id}",
+        state.base_url,
+        scope.tenant().slug
+    )
+}
+
+/// Creates a payment request for a council system, once per idempotency key.
+pub async fn create_payment_request(
+    scope: &TenantScope,
+    new: NewPaymentRequest,
+    digest: &str,
+    idempotency_key: &str,
+    actor: &Actor,
+) -> ApiResult<PaymentRequestRecord> {
+    if let Some(url) = &new.callback_url {
+        civicpay_notify::validate_callback_url(url)
+            .map_err(|e| ApiError::bad_input(format!("callbackUrl: {e}")))?;
+    }
+    if let Some(url) = &new.return_url {
+        civicpay_notify::validate_callback_url(url)
+            .map_err(|e| ApiError::bad_input(format!("returnUrl: {e}")))?;
+    }
+    idempotent(
+        scope,
+        idempotency_key,
+        "create_payment_request",
+        digest,
+        || async { Ok(scope.create_payment_request(new, actor).await?) },
+    )
+    .await
+}
+
+/// Starts paying one or several open requests: creates the payment, asks the council's PSP for
+/// a hosted page, and returns the payment with the URL to send the browser to.
+pub async fn start_checkout(
+    state: &ApiState,
+    scope: &TenantScope,
+    request_ids: &[Uuid],
+    partial_amount: Option<Money>,
+    customer_email: Option<String>,
+    channel: PaymentChannel,
+    actor: &Actor,
+) -> ApiResult<(PaymentRecord, String)> {
+    let gateway_name = scope.tenant().payment["gateway"]
+        .as_str()
+        .unwrap_or("sandbox")
+        .to_owned();
+    // Councils configured for a PSP this platform does not run yet fall back to the sandbox
+    // only on the embedded default; elsewhere that is an error the operator must see.
+    let gateway = match state.gateways.get(&gateway_name) {
+        Ok(g) => g,
+        Err(_) if state.sandbox_fallback => {
+            state.gateways.get("sandbox").map_err(ApiError::internal)?
+        }
+        Err(e) => return Err(ApiError::internal(e)),
+    };
+    let payment = scope
+        .create_payment_for_requests(
+            request_ids,
+            partial_amount,
+            channel,
+            gateway.name(),
+            customer_email,
+            actor,
+        )
+        .await?;
+    let description = match request_ids {
+        [one] => scope.payment_request(*one).await?.description,
+        _ => format!("{} bills", request_ids.len()),
+    };
+    let hosted = gateway
+        .create_hosted_payment(&HostedPaymentRequest {
+            payment_id: payment.id,
+            amount: payment.amount,
+            description,
+            return_url: format!(
+                "{}/t/{}/payments/{}/status",
+                state.base_url,
+                scope.tenant().slug,
+                payment.id
+            ),
+            capture: CaptureMode::Automatic,
+            idempotency_key: payment.id.simple().to_string(),
+        })
+        .await;
+    let hosted = match hosted {
+        Ok(h) => h,
+        Err(e) => {
+            scope
+                .apply_payment_event(
+                    payment.id,
+                    PaymentEvent::Failed,
+                    EventMeta {
+                        detail: Some(serde_json::json!({ "error": e.to_string() })),
+                        ..EventMeta::by(Actor::System)
+                    },
+                )
+                .await?;
+            return Err(ApiError::conflict(format!(
+                "the payment service could not start the payment: {e}; nothing was charged, try again"
+            )));
+        }
+    };
+    scope
+        .set_psp_reference(payment.id, &hosted.psp_reference)
+        .await?;
+    let outcome = scope
+        .apply_payment_event(
+            payment.id,
+            PaymentEvent::CheckoutStarted,
+            EventMeta {
+                psp_reference: Some(hosted.psp_reference.clone()),
+                ..EventMeta::by(actor.clone())
+            },
+        )
+        .await?;
+    Ok((outcome.payment, hosted.redirect_url))
+}
+
+/// Handles a webhook from a PSP: verified, stored before anything else, deduplicated by the
+/// PSP's event id, then applied. Any order of arrival is fine: news the payment has passed is
+/// stale and changes nothing.
+pub async fn handle_psp_webhook(
+    state: &ApiState,
+    gateway_name: &str,
+    headers: &BTreeMap<String, String>,
+    body: &[u8],
+) -> ApiResult<String> {
+    let gateway = state.gateways.get(gateway_name).map_err(|_| {
+        ApiError::not_found(format!("no PSP named {gateway_name:?} on this platform"))
+    })?;
+    let webhook = gateway
+        .parse_webhook(headers, body, Utc::now())
+        .map_err(|e| ApiError::unauthenticated(e.to_string()))?;
+    let store = &state.store;
+    let fresh = store
+        .record_psp_event(
+            gateway_name,
+            &webhook.event_id,
+            Some(&webhook.psp_reference),
+            webhook.payload.clone(),
+        )
+        .await?;
+    if !fresh {
+        return Ok(format!("event {} seen before; ignored", webhook.event_id));
+    }
+    let outcome = apply_psp_news(
+        store,
+        gateway_name,
+        &webhook.psp_reference,
+        &webhook.kind,
+        webhook.amount,
+        Some(&webhook.event_id),
+    )
+    .await;
+    let note = match &outcome {
+        Ok(text) => text.clone(),
+        Err(e) => format!("error: {}", e.message),
+    };
+    store
+        .mark_psp_event(gateway_name, &webhook.event_id, &note)
+        .await?;
+    outcome
+}
+
+async fn apply_psp_news(
+    store: &Store,
+    gateway_name: &str,
+    psp_reference: &str,
+    kind: &PspEventKind,
+    amount: Option<Money>,
+    event_id: Option<&str>,
+) -> ApiResult<String> {
+    let Some(payment) = store
+        .payment_by_psp_reference(gateway_name, psp_reference)
+        .await?
+    else {
+        return Err(ApiError::not_found(format!(
+            "no payment with PSP reference {psp_reference}"
+        )));
+    };
+    let tenant = store
+        .tenant_by_id(payment.tenant_id)
+        .await?
+        .ok_or_else(|| ApiError::internal(format!("payment {} has no council", payment.id)))?;
+    let scope = store.scope(tenant);
+    let event = match kind {
+        PspEventKind::Authorized => PaymentEvent::Authorized,
+        PspEventKind::Captured => PaymentEvent::Captured,
+        PspEventKind::Failed { .. } => PaymentEvent::Failed,
+        PspEventKind::Expired => PaymentEvent::Expired,
+        PspEventKind::Voided => PaymentEvent::Voided,
+        // Our own refunds are recorded when we make them; the PSP's echo is informational.
+        PspEventKind::Refunded => return Ok("refund notice recorded".into()),
+    };
+    let meta = EventMeta {
+        actor: Actor::System,
+        psp_reference: Some(psp_reference.to_owned()),
+        psp_event_id: event_id.map(str::to_owned),
+        amount,
+        detail: match kind {
+            PspEventKind::Failed { reason } => Some(serde_json::json!({ "reason": reason })),
+            _ => None,
+        },
+    };
+    match scope.apply_payment_event(payment.id, event, meta).await {
+        Ok(outcome) => Ok(format!(
+            "payment {} {:?}{}",
+            outcome.payment.reference,
+            outcome.transition,
+            if outcome.fulfilled { ", fulfilled" } else { "" }
+        )),
+        Err(StoreError::Conflict(message)) => {
+            tracing::warn!(payment = %payment.id, %message, "PSP news does not fit the payment's state");
+            Err(ApiError::conflict(message))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A refund as answered to the caller (and replayed for its idempotency key).
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct RefundOutcome {
+    pub payment_id: Uuid,
+    pub refund: RefundRecord,
+}
+
+/// Refunds part or all of a captured payment, once per idempotency key. The amount is reserved
+/// in the database first (so parallel refunds can never exceed the capture), then the PSP is
+/// asked with an idempotency key derived from the refund; a PSP refusal gives the reservation
+/// back and is reported.
+pub async fn refund_payment(
+    state: &ApiState,
+    scope: &TenantScope,
+    payment_id: Uuid,
+    amount: Money,
+    reason: &str,
+    idempotency_key: &str,
+    actor: &Actor,
+) -> ApiResult<RefundOutcome> {
+    let digest = request_digest(&(payment_id, amount, reason));
+    idempotent(
+        scope,
+        idempotency_key,
+        "refund_payment",
+        &digest,
+        || async {
+            let (payment, reserved) = scope
+                .reserve_refund(payment_id, amount, reason, actor)
+                .await?;
+            let gateway = state
+                .gateways
+                .get(&payment.gateway)
+                .map_err(ApiError::internal)?;
+            let psp_reference = payment
+                .psp_reference
+                .clone()
+                .ok_or_else(|| ApiError::conflict("the payment has no PSP reference to refund"))?;
+            let answer = gateway
+                .refund(
+                    &psp_reference,
+                    amount,
+                    &format!("refund-{}", reserved.id.simple()),
+                )
+                .await
+                .map_err(|e| e.to_string());
+            let settled = scope.settle_refund(reserved.id, answer.clone()).await?;
+            if let Err(e) = answer {
+                return Err(ApiError::conflict(format!(
+                    "the PSP refused the refund: {e}; nothing was refunded"
+                )));
+            }
+            Ok(RefundOutcome {
+                payment_id,
+                refund: settled,
+            })
+        },
+    )
+    .await
+}
+
+/// Delivers due outbox rows (signed webhooks to council systems). Returns how many it tried.
+pub async fn dispatch_outbox(store: &Store, sender: &WebhookSender) -> ApiResult<usize> {
+    let due = store
+        .claim_due_outbox(20, chrono::Duration::minutes(2))
+        .await?;
+    let count = due.len();
+    for item in due {
+        let outcome = match store.tenant_by_id(item.tenant_id).await? {
+            Some(tenant) => {
+                let secrets: Vec<WebhookSecret> = store
+                    .scope(tenant)
+                    .webhook_secrets()
+                    .await?
+                    .into_iter()
+                    .filter_map(|s| WebhookSecret::new(s).ok())
+                    .collect();
+                let event_id = item.payload["id"]
+                    .as_str()
+                    .and_then(|s| Uuid::parse_str(s).ok())
+                    .unwrap_or(item.id);
+                let delivery = Delivery {
+                    event_id,
+                    url: item.target.clone(),
+                    body: item.payload.to_string().into_bytes(),
+                };
+                sender.send(&delivery, &secrets, Utc::now()).await
+            }
+            None => civicpay_notify::AttemptOutcome {
+                status: None,
+                error: Some("the council no longer exists".into()),
+                response_excerpt: String::new(),
+                duration_ms: 0,
+                succeeded: false,
+            },
+        };
+        let attempts_made = u32::try_from(item.attempts + 1).unwrap_or(u32::MAX);
+        store
+            .record_delivery_attempt(
+                &item,
+                AttemptRecord {
+                    status_code: outcome.status,
+                    error: outcome.error,
+                    response_excerpt: outcome.response_excerpt,
+                    duration_ms: outcome.duration_ms,
+                    succeeded: outcome.succeeded,
+                    next_attempt_at: next_attempt_at(item.created_at, attempts_made),
+                },
+            )
+            .await?;
+    }
+    Ok(count)
+}
+
+/// Asks the PSP about payments stuck past their deadline: a capture whose webhook was lost is
+/// recorded (and fulfilled), a failure is recorded, and an abandoned checkout expires.
+pub async fn recover_stuck_payments(state: &ApiState) -> ApiResult<usize> {
+    let stuck = state.store.stuck_payments(Utc::now(), 50).await?;
+    let mut settled = 0;
+    for payment in stuck {
+        let view = match (&payment.psp_reference, state.gateways.get(&payment.gateway)) {
+            (Some(reference), Ok(gateway)) => gateway.fetch(reference).await.ok(),
+            _ => None,
+        };
+        let kind = match view.as_ref().map(|v| v.status) {
+            Some(PspStatus::Captured) => PspEventKind::Captured,
+            Some(PspStatus::Authorized) => PspEventKind::Authorized,
+            Some(PspStatus::Failed) => PspEventKind::Failed {
+                reason: "reported by the PSP on recovery".into(),
+            },
+            Some(PspStatus::Voided) => PspEventKind::Voided,
+            Some(PspStatus::Pending | PspStatus::Expired) | None => PspEventKind::Expired,
+        };
+        let amount = match (&kind, &view) {
+            (PspEventKind::Captured, Some(v)) => {
+                Some(Money::new(v.captured_minor, v.amount.currency()))
+            }
+            _ => None,
+        };
+        let result = match &payment.psp_reference {
+            Some(reference) => {
+                apply_psp_news(
+                    &state.store,
+                    &payment.gateway,
+                    reference,
+                    &kind,
+                    amount,
+                    None,
+                )
+                .await
+            }
+            None => {
+                let tenant = state.store.tenant_by_id(payment.tenant_id).await?;
+                match tenant {
+                    Some(t) => state
+                        .store
+                        .scope(t)
+                        .apply_payment_event(
+                            payment.id,
+                            PaymentEvent::Expired,
+                            EventMeta::by(Actor::System),
+                        )
+                        .await
+                        .map(|_| "expired".to_owned())
+                        .map_err(ApiError::from),
+                    None => Ok(String::new()),
+                }
+            }
+        };
+        match result {
+            Ok(_) => settled += 1,
+            Err(e) => {
+                tracing::warn!(payment = %payment.id, error = %e.message, "recovery could not settle a payment")
+            }
+        }
+        // An authorized payment past its deadline stays for staff (it may await approval);
+        // move its deadline so it is not asked about again every minute.
+    }
+    Ok(settled)
+}
