@@ -76,6 +76,13 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    // Errors the server logs show up in a failing test's output.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            std::env::var("RUST_LOG").unwrap_or_else(|_| "warn,sqlx=error,sea_orm=error".into()),
+        )
+        .with_test_writer()
+        .try_init();
     let dir = tempfile::tempdir().unwrap();
     let database_url = fresh_database(&dir).await;
     let mut config = Config {

@@ -5,6 +5,7 @@
 mod catalogue;
 mod cli;
 mod isolation;
+mod payment_faults;
 mod payments;
 mod platform;
 mod staff;

@@ -54,7 +54,7 @@ pub struct ZoneInput {
 impl TenantScope {
     /// The catalogue, ordered by SKU, each product with its full price history.
     pub async fn products(&self, include_retired: bool) -> Result<Vec<ProductRecord>, StoreError> {
-        let txn = self.begin().await?;
+        let txn = self.begin_read().await?;
         let mut query = product::Entity::find()
             .filter(product::Column::TenantId.eq(self.tenant_id()))
             .order_by_asc(product::Column::Sku);
@@ -84,14 +84,14 @@ impl TenantScope {
     }
 
     pub async fn product(&self, id: Uuid) -> Result<ProductRecord, StoreError> {
-        let txn = self.begin().await?;
+        let txn = self.begin_read().await?;
         let found = load_product(&txn, self.tenant_id(), id).await?;
         txn.commit().await?;
         Ok(found)
     }
 
     pub async fn product_by_sku(&self, sku: &Sku) -> Result<Option<ProductRecord>, StoreError> {
-        let txn = self.begin().await?;
+        let txn = self.begin_read().await?;
         let row = product::Entity::find()
             .filter(product::Column::TenantId.eq(self.tenant_id()))
             .filter(product::Column::Sku.eq(sku.as_str()))
@@ -369,7 +369,7 @@ impl TenantScope {
     }
 
     pub async fn zones(&self) -> Result<Vec<ZoneRecord>, StoreError> {
-        let txn = self.begin().await?;
+        let txn = self.begin_read().await?;
         let rows = zone::Entity::find()
             .filter(zone::Column::TenantId.eq(self.tenant_id()))
             .filter(zone::Column::Status.eq("active"))

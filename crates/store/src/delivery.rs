@@ -271,7 +271,7 @@ impl TenantScope {
         status: Option<&str>,
         limit: u64,
     ) -> Result<Vec<OutboxRecord>, StoreError> {
-        let txn = self.begin().await?;
+        let txn = self.begin_read().await?;
         let mut query = outbox::Entity::find()
             .filter(outbox::Column::TenantId.eq(self.tenant_id()))
             .order_by_desc(outbox::Column::Id)
@@ -288,7 +288,7 @@ impl TenantScope {
         &self,
         outbox_id: Uuid,
     ) -> Result<Vec<DeliveryAttempt>, StoreError> {
-        let txn = self.begin().await?;
+        let txn = self.begin_read().await?;
         let rows = webhook_delivery::Entity::find()
             .filter(webhook_delivery::Column::TenantId.eq(self.tenant_id()))
             .filter(webhook_delivery::Column::OutboxId.eq(outbox_id))
@@ -539,7 +539,7 @@ impl Store {
         gateway: &str,
         psp_reference: &str,
     ) -> Result<Option<PaymentRecord>, StoreError> {
-        let txn = self.begin_platform().await?;
+        let txn = self.begin_platform_read().await?;
         let row = payment::Entity::find()
             .filter(payment::Column::Gateway.eq(gateway))
             .filter(payment::Column::PspReference.eq(psp_reference))
@@ -555,7 +555,7 @@ impl Store {
         now: DateTime<Utc>,
         limit: u64,
     ) -> Result<Vec<PaymentRecord>, StoreError> {
-        let txn = self.begin_platform().await?;
+        let txn = self.begin_platform_read().await?;
         let rows = payment::Entity::find()
             .filter(payment::Column::Status.is_in(["created", "pending", "authorized"]))
             .filter(payment::Column::ExpiresAt.lte(now))

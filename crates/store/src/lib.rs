@@ -22,9 +22,9 @@ pub use delivery::{
 pub use error::StoreError;
 pub use onboarding::{ApplyReport, Change};
 pub use payments::{
-    Debtor, EventMeta, EventOutcome, NewPaymentRequest, NewPaymentRequestLine, PaymentDetail,
-    PaymentEventRecord, PaymentFilter, PaymentLineRecord, PaymentRecord, PaymentRequestLineRecord,
-    PaymentRequestRecord, PaymentTotals, RefundRecord,
+    Debtor, EventMeta, EventOutcome, ImportReport, NewPaymentRequest, NewPaymentRequestLine,
+    PaymentDetail, PaymentEventRecord, PaymentFilter, PaymentLineRecord, PaymentRecord,
+    PaymentRequestLineRecord, PaymentRequestRecord, PaymentTotals, RefundRecord,
 };
 pub use platform::{Backend, Store};
 pub use records::{

@@ -236,6 +236,16 @@ pub struct PaymentDetail {
     pub refunds: Vec<RefundRecord>,
 }
 
+/// What an import did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ImportReport {
+    pub created: usize,
+    /// Already imported before (same external reference): left as they are.
+    pub skipped_existing: usize,
+    /// Sum of the created requests, in minor units.
+    pub total_minor: i64,
+}
+
 /// Register search criteria; every field narrows.
 #[derive(Debug, Clone, Default)]
 pub struct PaymentFilter {
@@ -679,8 +689,70 @@ impl TenantScope {
         load_request(txn, self.tenant_id(), id).await
     }
 
+    /// Loads many payment requests (bills) all-or-nothing in one transaction. Requests whose
+    /// external reference exists already are skipped, so a file can be imported again safely.
+    /// An error names the position (0-based) of the request that failed.
+    pub async fn import_payment_requests(
+        &self,
+        requests: Vec<NewPaymentRequest>,
+        actor: &Actor,
+    ) -> Result<ImportReport, (usize, StoreError)> {
+        let txn = self.begin().await.map_err(|e| (0, e))?;
+        let mut report = ImportReport::default();
+        for (index, new) in requests.into_iter().enumerate() {
+            let Some(external) = new.external_reference.clone() else {
+                return Err((
+                    index,
+                    StoreError::Invalid(
+                        "externalReference: required for imports (it makes them idempotent)".into(),
+                    ),
+                ));
+            };
+            let exists = payment_request::Entity::find()
+                .filter(payment_request::Column::TenantId.eq(self.tenant_id()))
+                .filter(payment_request::Column::ExternalReference.eq(external.as_str()))
+                .one(&txn)
+                .await
+                .map_err(|e| (index, e.into()))?;
+            if exists.is_some() {
+                report.skipped_existing += 1;
+                continue;
+            }
+            let amount = new
+                .lines
+                .iter()
+                .map(|l| l.unit_price.amount_minor() * i64::from(l.quantity))
+                .sum::<i64>();
+            self.insert_payment_request(&txn, new, actor)
+                .await
+                .map_err(|e| (index, e))?;
+            report.created += 1;
+            report.total_minor += amount;
+        }
+        crate::platform::write_audit(
+            &txn,
+            crate::platform::AuditEntry {
+                tenant_id: Some(self.tenant_id()),
+                actor,
+                action: "payment_request.import",
+                entity_type: "payment_request",
+                entity_id: format!("{} created", report.created),
+                before: None,
+                after: Some(serde_json::json!({
+                    "created": report.created,
+                    "skipped_existing": report.skipped_existing,
+                    "total_minor": report.total_minor,
+                })),
+            },
+        )
+        .await
+        .map_err(|e| (0, e))?;
+        txn.commit().await.map_err(|e| (0, e.into()))?;
+        Ok(report)
+    }
+
     pub async fn payment_request(&self, id: Uuid) -> Result<PaymentRequestRecord, StoreError> {
-        let txn = self.begin().await?;
+        let txn = self.begin_read().await?;
         let found = load_request(&txn, self.tenant_id(), id).await;
         txn.commit().await?;
         found
@@ -690,7 +762,7 @@ impl TenantScope {
         &self,
         external: &str,
     ) -> Result<Option<PaymentRequestRecord>, StoreError> {
-        let txn = self.begin().await?;
+        let txn = self.begin_read().await?;
         let row = payment_request::Entity::find()
             .filter(payment_request::Column::TenantId.eq(self.tenant_id()))
             .filter(payment_request::Column::ExternalReference.eq(external))
@@ -709,7 +781,7 @@ impl TenantScope {
         &self,
         debtor: &Debtor,
     ) -> Result<Vec<PaymentRequestRecord>, StoreError> {
-        let txn = self.begin().await?;
+        let txn = self.begin_read().await?;
         let rows = payment_request::Entity::find()
             .filter(payment_request::Column::TenantId.eq(self.tenant_id()))
             .filter(payment_request::Column::DebtorKey.eq(debtor.key()))
@@ -1414,7 +1486,7 @@ impl TenantScope {
     }
 
     pub async fn payment(&self, id: Uuid) -> Result<PaymentDetail, StoreError> {
-        let txn = self.begin().await?;
+        let txn = self.begin_read().await?;
         let row = payment::Entity::find_by_id(id)
             .filter(payment::Column::TenantId.eq(self.tenant_id()))
             .one(&txn)
@@ -1486,7 +1558,7 @@ impl TenantScope {
         &self,
         request_id: Uuid,
     ) -> Result<Vec<PaymentRecord>, StoreError> {
-        let txn = self.begin().await?;
+        let txn = self.begin_read().await?;
         let paying_lines = payment_line::Entity::find()
             .filter(payment_line::Column::TenantId.eq(self.tenant_id()))
             .filter(payment_line::Column::SubjectId.eq(request_id))
@@ -1581,7 +1653,7 @@ impl TenantScope {
         after: Option<Uuid>,
         limit: u64,
     ) -> Result<Vec<PaymentRecord>, StoreError> {
-        let txn = self.begin().await?;
+        let txn = self.begin_read().await?;
         let mut cond = self.filter_condition(filter);
         if let Some(after) = after {
             cond = cond.add(payment::Column::Id.lt(after));
@@ -1602,7 +1674,7 @@ impl TenantScope {
         filter: &PaymentFilter,
     ) -> Result<PaymentTotals, StoreError> {
         use sea_orm::sea_query::{Alias, Expr, Query};
-        let txn = self.begin().await?;
+        let txn = self.begin_read().await?;
         // Sums as BIGINT on both databases (PostgreSQL's SUM(bigint) is numeric otherwise).
         let sum = |column: &str| Expr::cust(format!("CAST(COALESCE(SUM({column}), 0) AS BIGINT)"));
         let stmt = Query::select()

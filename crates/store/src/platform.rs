@@ -63,20 +63,19 @@ impl Store {
             .sqlx_logging(false);
         if backend == Backend::Sqlite {
             // SQLite takes one writer at a time; a small pool avoids lock contention storms.
-            options.max_connections(8).min_connections(1);
+            // Every connection waits up to 10 s for the write lock instead of failing.
+            options
+                .max_connections(8)
+                .min_connections(1)
+                .map_sqlx_sqlite_opts(|o| {
+                    o.busy_timeout(Duration::from_secs(10))
+                        .foreign_keys(true)
+                        .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                });
         } else {
             options.max_connections(32).min_connections(2);
         }
         let db = Database::connect(options).await?;
-        if backend == Backend::Sqlite {
-            for pragma in [
-                "PRAGMA foreign_keys = ON",
-                "PRAGMA journal_mode = WAL",
-                "PRAGMA busy_timeout = 5000",
-            ] {
-                db.execute_unprepared(pragma).await?;
-            }
-        }
         Ok(Self {
             db,
             backend,
@@ -123,6 +122,13 @@ impl Store {
     /// A transaction for deliberate cross-council work (onboarding, vendor staff). On
     /// PostgreSQL it sets the `platform` marker that the row-level policies let through.
     pub(crate) async fn begin_platform(&self) -> Result<DatabaseTransaction, StoreError> {
+        let txn = crate::scope::begin_immediate(&self.db).await?;
+        bind_rls(&txn, "platform").await?;
+        Ok(txn)
+    }
+
+    /// The same for reads only.
+    pub(crate) async fn begin_platform_read(&self) -> Result<DatabaseTransaction, StoreError> {
         let txn = self.db.begin().await?;
         bind_rls(&txn, "platform").await?;
         Ok(txn)
@@ -217,7 +223,7 @@ impl Store {
         &self,
         email: &civicpay_domain::Email,
     ) -> Result<Option<UserRecord>, StoreError> {
-        let txn = self.begin_platform().await?;
+        let txn = self.begin_platform_read().await?;
         let row = user::Entity::find()
             .filter(user::Column::Email.eq(email.as_str()))
             .filter(user::Column::TenantId.is_null())
@@ -229,7 +235,7 @@ impl Store {
 
     /// Whether any staff user exists at all (first start prints demo credentials only then).
     pub async fn any_user_exists(&self) -> Result<bool, StoreError> {
-        let txn = self.begin_platform().await?;
+        let txn = self.begin_platform_read().await?;
         let found = user::Entity::find().one(&txn).await?.is_some();
         txn.commit().await?;
         Ok(found)

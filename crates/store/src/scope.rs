@@ -24,11 +24,36 @@ impl TenantScope {
         self.tenant.id
     }
 
-    /// Opens a transaction bound to this council.
+    /// Opens a transaction bound to this council, for work that writes. On SQLite it takes
+    /// the write lock at once (`BEGIN IMMEDIATE`): a deferred transaction that reads and then
+    /// writes fails outright when another writer got there first, instead of waiting.
     pub(crate) async fn begin(&self) -> Result<DatabaseTransaction, StoreError> {
+        let txn = begin_immediate(&self.store.db).await?;
+        bind_rls(&txn, &self.tenant.id.to_string()).await?;
+        Ok(txn)
+    }
+
+    /// Opens a read-only transaction bound to this council (readers never wait for writers).
+    pub(crate) async fn begin_read(&self) -> Result<DatabaseTransaction, StoreError> {
         let txn = self.store.db.begin().await?;
         bind_rls(&txn, &self.tenant.id.to_string()).await?;
         Ok(txn)
+    }
+}
+
+/// `BEGIN IMMEDIATE` on SQLite; a plain `BEGIN` elsewhere (PostgreSQL locks rows, not files).
+pub(crate) async fn begin_immediate(
+    db: &sea_orm::DatabaseConnection,
+) -> Result<DatabaseTransaction, StoreError> {
+    if db.get_database_backend() == DbBackend::Sqlite {
+        Ok(db
+            .begin_with_options(sea_orm::TransactionOptions {
+                sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+                ..Default::default()
+            })
+            .await?)
+    } else {
+        Ok(db.begin().await?)
     }
 }
 

@@ -154,7 +154,7 @@ impl Store {
 
     /// A vendor user by id (sessions of vendor staff).
     pub async fn vendor_user(&self, id: Uuid) -> Result<Option<UserRecord>, StoreError> {
-        let txn = self.begin_platform().await?;
+        let txn = self.begin_platform_read().await?;
         let row = user::Entity::find_by_id(id)
             .filter(user::Column::TenantId.is_null())
             .one(&txn)
@@ -179,7 +179,7 @@ impl TenantScope {
     }
 
     pub async fn users(&self) -> Result<Vec<UserRecord>, StoreError> {
-        let txn = self.begin().await?;
+        let txn = self.begin_read().await?;
         let rows = user::Entity::find()
             .filter(user::Column::TenantId.eq(self.tenant_id()))
             .order_by_asc(user::Column::Email)
@@ -190,7 +190,7 @@ impl TenantScope {
     }
 
     pub async fn user(&self, id: Uuid) -> Result<Option<UserRecord>, StoreError> {
-        let txn = self.begin().await?;
+        let txn = self.begin_read().await?;
         let row = user::Entity::find_by_id(id)
             .filter(user::Column::TenantId.eq(self.tenant_id()))
             .one(&txn)
@@ -200,7 +200,7 @@ impl TenantScope {
     }
 
     pub async fn user_by_email(&self, email: &Email) -> Result<Option<UserRecord>, StoreError> {
-        let txn = self.begin().await?;
+        let txn = self.begin_read().await?;
         let row = user::Entity::find()
             .filter(user::Column::TenantId.eq(self.tenant_id()))
             .filter(user::Column::Email.eq(email.as_str()))
@@ -268,7 +268,7 @@ impl TenantScope {
     }
 
     pub async fn api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
-        let txn = self.begin().await?;
+        let txn = self.begin_read().await?;
         let rows = api_key::Entity::find()
             .filter(api_key::Column::TenantId.eq(self.tenant_id()))
             .order_by_desc(api_key::Column::CreatedAt)
@@ -358,7 +358,7 @@ impl TenantScope {
 
     /// The newest audit entries of this council, newest first.
     pub async fn audit_log(&self, limit: u64) -> Result<Vec<AuditRecord>, StoreError> {
-        let txn = self.begin().await?;
+        let txn = self.begin_read().await?;
         let rows = audit_entry::Entity::find()
             .filter(audit_entry::Column::TenantId.eq(self.tenant_id()))
             .order_by_desc(audit_entry::Column::CreatedAt)
