@@ -4,6 +4,7 @@
 
 mod catalogue;
 mod cli;
+mod import;
 mod isolation;
 mod payment_faults;
 mod payments;

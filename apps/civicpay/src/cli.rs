@@ -59,6 +59,29 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL), as committed in schema.graphql.
     Schema,
+    /// Import data from council systems' files.
+    Import {
+        #[command(subcommand)]
+        action: ImportAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ImportAction {
+    /// Import bills from a CSV or JSON file (format: docs/api.md, "Importing bills"). Every
+    /// row is checked first and every problem reported with file:line, field and what was
+    /// expected; then all bills are written in one transaction, or none. Bills whose
+    /// external_reference exists already are skipped, so a file can be imported again.
+    Bills {
+        /// The council's slug.
+        #[arg(long)]
+        tenant: String,
+        /// A .csv file with a header row, or a .json array of bills.
+        file: PathBuf,
+        /// Check the file and show what would be imported; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -317,6 +340,20 @@ pub async fn api_key(config: &Config, action: ApiKeyAction) -> anyhow::Result<bo
     );
     println!("{key}");
     Ok(true)
+}
+
+pub async fn import(config: &Config, action: ImportAction) -> anyhow::Result<bool> {
+    let ImportAction::Bills {
+        tenant,
+        file,
+        dry_run,
+    } = action;
+    let store = open_store(config).await?;
+    let tenant = store
+        .tenant_by_slug(&tenant)
+        .await?
+        .with_context(|| format!("unknown council {tenant:?} (see `civicpay tenant list`)"))?;
+    crate::import::bills(&store.scope(tenant), &file, dry_run, &operator()).await
 }
 
 pub async fn migrate(config: &Config, action: Option<MigrateAction>) -> anyhow::Result<bool> {

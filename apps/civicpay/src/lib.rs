@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod config;
 pub mod http;
+pub mod import;
 pub mod jobs;
 pub mod pay;
 pub mod seed;

@@ -35,6 +35,7 @@ fn main() -> ExitCode {
         Command::User { action } => runtime.block_on(cli::user(&config, action)),
         Command::ApiKey { action } => runtime.block_on(cli::api_key(&config, action)),
         Command::Migrate { action } => runtime.block_on(cli::migrate(&config, action)),
+        Command::Import { action } => runtime.block_on(cli::import(&config, action)),
     };
     match outcome {
         Ok(true) => ExitCode::SUCCESS,
