@@ -30,6 +30,7 @@ enum PaymentRequests {
     Currency,
     AllowPartial,
     DueDate,
+    ExpiresAt,
     DebtorKind,
     DebtorKey,
     DebtorDisplay,
@@ -282,6 +283,8 @@ impl MigrationTrait for Migration {
                     .col(char_len(PaymentRequests::Currency, 3))
                     .col(boolean(PaymentRequests::AllowPartial).default(false))
                     .col(date_null(PaymentRequests::DueDate))
+                    // After this the request can no longer be paid; the system is told.
+                    .col(timestamp_with_time_zone_null(PaymentRequests::ExpiresAt))
                     .col(string_len_null(PaymentRequests::DebtorKind, 16))
                     // SHA-256 of the normalised debtor id: bills are found by it without
                     // storing national ids in clear.

@@ -399,3 +399,132 @@ async fn another_council_cannot_see_payments_or_requests() {
 async fn spawn_app_without_jobs() -> TestApp {
     civicpay_tests::spawn_app_with(|c| c.run_jobs = false).await
 }
+
+#[tokio::test]
+async fn an_expired_request_tells_its_system_and_can_no_longer_be_paid() {
+    let app = spawn_app_without_jobs().await;
+    let key = payments_key(&app, "odense").await;
+    let council_system = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(wiremock::ResponseTemplate::new(200))
+        .mount(&council_system)
+        .await;
+    let mut input = request_input("EXPIRES", Some(format!("{}/cb", council_system.uri())));
+    input["expiresAt"] = json!((chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339());
+    let body = with_key(
+        &app,
+        "odense",
+        &key,
+        CREATE,
+        json!({ "input": input, "key": "exp-1" }),
+    )
+    .await;
+    let id = body["data"]["createPaymentRequest"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned();
+    let mut past = request_input("EXPIRED-ALREADY", None);
+    past["expiresAt"] = json!("2020-01-01T00:00:00Z");
+    let refused = with_key(
+        &app,
+        "odense",
+        &key,
+        CREATE,
+        json!({ "input": past, "key": "exp-2" }),
+    )
+    .await;
+    assert_eq!(error_code(&refused), "BAD_USER_INPUT", "{refused}");
+
+    sql(
+        &app,
+        "UPDATE payment_requests SET expires_at = $1 WHERE id = $2",
+        vec![
+            (chrono::Utc::now() - chrono::Duration::minutes(1)).into(),
+            uuid::Uuid::parse_str(&id).unwrap().into(),
+        ],
+    )
+    .await;
+    let state = api_state(&app);
+    civicpay_api::payments::recover_stuck_payments(&state)
+        .await
+        .unwrap_or_else(|e| panic!("{}", e.message));
+    let now = payment(&app, &key, &id).await;
+    assert_eq!(now["status"], "expired", "{now}");
+    // The callback is queued in the outbox; deliver it as the dispatcher would.
+    civicpay_api::payments::dispatch_outbox(
+        &app.platform.store,
+        &civicpay_notify::WebhookSender::new(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{}", e.message));
+    let received = council_system.received_requests().await.unwrap_or_default();
+    assert_eq!(received.len(), 1);
+    let event: Value = serde_json::from_slice(&received[0].body).unwrap();
+    assert_eq!(event["type"], "payment_request.expired");
+    // Its pay page no longer offers to pay, and starting a payment is refused.
+    let pay_url = format!("{}/t/odense/pay/{id}", app.address);
+    let page = reqwest::get(&pay_url).await.unwrap().text().await.unwrap();
+    assert!(page.contains("is expired"), "{page}");
+    let start = reqwest::Client::new()
+        .post(&pay_url)
+        .form(&[("email", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(start.status(), 409);
+}
+
+#[tokio::test]
+async fn a_late_capture_after_expiry_is_flagged_never_lost() {
+    let app = spawn_app_without_jobs().await;
+    let key = payments_key(&app, "odense").await;
+    let (id, pay_url) = create_request(&app, &key, "LATE").await;
+    let (payment_id, psp_reference) = start_only(&app, &key, &id, &pay_url).await;
+    sql(
+        &app,
+        "UPDATE payments SET expires_at = $1 WHERE id = $2",
+        vec![
+            (chrono::Utc::now() - chrono::Duration::minutes(5)).into(),
+            uuid::Uuid::parse_str(&payment_id).unwrap().into(),
+        ],
+    )
+    .await;
+    civicpay_api::payments::recover_stuck_payments(&api_state(&app))
+        .await
+        .unwrap_or_else(|e| panic!("{}", e.message));
+    assert_eq!(
+        payment(&app, &key, &id).await["payments"][0]["status"],
+        "EXPIRED"
+    );
+    // The abandoned checkout was cancelled at the PSP too: the card form no longer takes money.
+    let secret = civicpay_notify::WebhookSecret::new(
+        "whsec_civicpay-sandbox-development-secret-0001".into(),
+    )
+    .unwrap();
+    // A PSP that captured anyway (its own race) reports it: flagged for finance, not swallowed.
+    let body = json!({ "id": "sbxevt_after_expiry", "psp_reference": psp_reference, "event": { "kind": "captured" }, "amount_minor": 22000, "currency": "DKK" }).to_string();
+    let signature = civicpay_notify::sign(
+        std::slice::from_ref(&secret),
+        chrono::Utc::now().timestamp(),
+        body.as_bytes(),
+    );
+    let r = reqwest::Client::new()
+        .post(format!("{}/psp/sandbox/webhook", app.address))
+        .header("sandbox-signature", signature)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    let now = payment(&app, &key, &id).await;
+    let p = &now["payments"][0];
+    assert_eq!(p["status"], "EXPIRED");
+    assert!(
+        p["flaggedReason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("money taken"),
+        "{now}"
+    );
+    assert_eq!(count(&p["events"], "flagged"), 1);
+}

@@ -438,33 +438,80 @@ async fn psp_webhooks_with_bad_signatures_are_refused_and_duplicates_ignored() {
         .await
         .unwrap();
     assert_eq!(replay.status(), 401);
-    // Fresh and signed, for an unknown payment: stored, then reported as not found; the
-    // same event again is recognised as a duplicate.
+    // Fresh and signed, for an unknown payment: stored, reported as not found — and a retry
+    // of that event is processed again rather than swallowed as a duplicate.
     let fresh = civicpay_notify::sign(
         std::slice::from_ref(&secret),
         chrono::Utc::now().timestamp(),
         body.as_bytes(),
     );
-    let first = client
-        .post(format!("{}/psp/sandbox/webhook", app.address))
-        .header("sandbox-signature", &fresh)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(first.status(), 404);
-    let second: Value = client
-        .post(format!("{}/psp/sandbox/webhook", app.address))
-        .header("sandbox-signature", &fresh)
-        .body(body)
-        .send()
-        .await
+    for _ in 0..2 {
+        let attempt = client
+            .post(format!("{}/psp/sandbox/webhook", app.address))
+            .header("sandbox-signature", &fresh)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(attempt.status(), 404);
+    }
+    // An event that was processed is ignored when it comes again.
+    let key = payments_key(&app, "odense").await;
+    let created = with_key(
+        &app,
+        "odense",
+        &key,
+        CREATE,
+        json!({ "input": request_input("DEDUP", None), "key": "dedup" }),
+    )
+    .await;
+    let request_id = created["data"]["createPaymentRequest"]["id"]
+        .as_str()
         .unwrap()
-        .json()
+        .to_owned();
+    let pay_url = created["data"]["createPaymentRequest"]["payUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let started = browser()
+        .post(&pay_url)
+        .form(&[("email", "")])
+        .send()
         .await
         .unwrap();
-    assert!(
-        second["note"].as_str().unwrap().contains("seen before"),
-        "{second}"
+    assert_eq!(started.status(), 303);
+    let state = with_key(
+        &app,
+        "odense",
+        &key,
+        r#"query($id: ID!) { paymentRequest(id: $id) { payments { pspReference } } }"#,
+        json!({ "id": request_id }),
+    )
+    .await;
+    let psp_reference = state["data"]["paymentRequest"]["payments"][0]["pspReference"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let authorized = json!({ "id": "sbxevt_dup", "psp_reference": psp_reference, "event": { "kind": "authorized" } }).to_string();
+    let signature = civicpay_notify::sign(
+        std::slice::from_ref(&secret),
+        chrono::Utc::now().timestamp(),
+        authorized.as_bytes(),
     );
+    let mut notes = Vec::new();
+    for _ in 0..2 {
+        let answer: Value = client
+            .post(format!("{}/psp/sandbox/webhook", app.address))
+            .header("sandbox-signature", &signature)
+            .body(authorized.clone())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        notes.push(answer["note"].as_str().unwrap_or_default().to_owned());
+    }
+    assert!(notes[0].contains("Moved"), "{notes:?}");
+    assert!(notes[1].contains("seen before"), "{notes:?}");
 }

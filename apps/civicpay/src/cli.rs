@@ -57,6 +57,12 @@ pub enum Command {
         #[command(subcommand)]
         action: ApiKeyAction,
     },
+    /// Manage the secret outgoing webhooks to council systems are signed with.
+    #[command(name = "webhook-secret")]
+    WebhookSecret {
+        #[command(subcommand)]
+        action: WebhookSecretAction,
+    },
     /// Print the GraphQL schema (SDL), as committed in schema.graphql.
     Schema,
     /// Import data from council systems' files.
@@ -129,6 +135,18 @@ pub enum UserAction {
         role: String,
         #[arg(long)]
         email: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum WebhookSecretAction {
+    /// Make a new signing secret and print it once. The previous secrets keep signing next to
+    /// it for --overlap-hours, so receivers can switch without missing a webhook.
+    Rotate {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long, default_value_t = 24)]
+        overlap_hours: u32,
     },
 }
 
@@ -391,5 +409,34 @@ pub async fn migrate(config: &Config, action: Option<MigrateAction>) -> anyhow::
             }
         }
     }
+    Ok(true)
+}
+
+pub async fn webhook_secret(config: &Config, action: WebhookSecretAction) -> anyhow::Result<bool> {
+    let WebhookSecretAction::Rotate {
+        tenant,
+        overlap_hours,
+    } = action;
+    anyhow::ensure!(
+        overlap_hours <= 720,
+        "--overlap-hours: at most 720 (30 days)"
+    );
+    let store = open_store(config).await?;
+    let tenant = store
+        .tenant_by_slug(&tenant)
+        .await?
+        .with_context(|| format!("unknown council {tenant:?} (see `civicpay tenant list`)"))?;
+    let secret = store
+        .scope(tenant.clone())
+        .rotate_webhook_secret(
+            chrono::Duration::hours(i64::from(overlap_hours)),
+            &operator(),
+        )
+        .await?;
+    eprintln!(
+        "new webhook signing secret for council {} (older secrets keep signing for {overlap_hours} h). It is shown only now:",
+        tenant.slug
+    );
+    println!("{secret}");
     Ok(true)
 }

@@ -34,6 +34,7 @@ fn main() -> ExitCode {
         Command::Tenant { action } => runtime.block_on(cli::tenant(&config, action)),
         Command::User { action } => runtime.block_on(cli::user(&config, action)),
         Command::ApiKey { action } => runtime.block_on(cli::api_key(&config, action)),
+        Command::WebhookSecret { action } => runtime.block_on(cli::webhook_secret(&config, action)),
         Command::Migrate { action } => runtime.block_on(cli::migrate(&config, action)),
         Command::Import { action } => runtime.block_on(cli::import(&config, action)),
     };

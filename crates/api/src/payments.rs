@@ -12,7 +12,7 @@ use civicpay_notify::{Delivery, WebhookSecret, WebhookSender, next_attempt_at};
 use civicpay_psp::{CaptureMode, HostedPaymentRequest, PspEventKind, PspStatus};
 use civicpay_store::{
     AttemptRecord, EventMeta, IdempotencyClaim, NewPaymentRequest, PaymentRecord,
-    PaymentRequestRecord, RefundRecord, Store, StoreError, TenantScope,
+    PaymentRequestRecord, PspEventClaim, RefundRecord, Store, StoreError, TenantScope,
 };
 use serde::{Serialize, de::DeserializeOwned};
 use sha2::{Digest, Sha256};
@@ -201,7 +201,7 @@ pub async fn handle_psp_webhook(
         .parse_webhook(headers, body, Utc::now())
         .map_err(|e| ApiError::unauthenticated(e.to_string()))?;
     let store = &state.store;
-    let fresh = store
+    let claim = store
         .record_psp_event(
             gateway_name,
             &webhook.event_id,
@@ -209,7 +209,7 @@ pub async fn handle_psp_webhook(
             webhook.payload.clone(),
         )
         .await?;
-    if !fresh {
+    if claim == PspEventClaim::Done {
         return Ok(format!("event {} seen before; ignored", webhook.event_id));
     }
     let outcome = apply_psp_news(
@@ -280,6 +280,16 @@ async fn apply_psp_news(
         )),
         Err(StoreError::Conflict(message)) => {
             tracing::warn!(payment = %payment.id, %message, "PSP news does not fit the payment's state");
+            if matches!(kind, PspEventKind::Captured) {
+                // Money was taken for a payment we had ended: never leave a charged card
+                // unrecorded — flag it for finance to refund or settle.
+                let reason = format!(
+                    "the PSP reports a capture{} but the payment was {}: money taken, not fulfilled — refund or settle",
+                    amount.map(|a| format!(" of {a}")).unwrap_or_default(),
+                    payment.status
+                );
+                scope.flag_payment(payment.id, &reason).await?;
+            }
             Err(ApiError::conflict(message))
         }
         Err(e) => Err(e.into()),
@@ -400,69 +410,139 @@ pub async fn dispatch_outbox(store: &Store, sender: &WebhookSender) -> ApiResult
     Ok(count)
 }
 
-/// Asks the PSP about payments stuck past their deadline: a capture whose webhook was lost is
-/// recorded (and fulfilled), a failure is recorded, and an abandoned checkout expires.
+/// Asks the PSP about payments stuck past their deadline and settles them: a capture whose
+/// webhook was lost is recorded (and fulfilled), a failure is recorded, an abandoned checkout
+/// is cancelled at the PSP and expires. A PSP that does not answer is asked again next time —
+/// a payment is never expired on a guess. Also expires payment requests past `expiresAt`.
 pub async fn recover_stuck_payments(state: &ApiState) -> ApiResult<usize> {
-    let stuck = state.store.stuck_payments(Utc::now(), 50).await?;
+    let store = &state.store;
     let mut settled = 0;
-    for payment in stuck {
-        let view = match (&payment.psp_reference, state.gateways.get(&payment.gateway)) {
-            (Some(reference), Ok(gateway)) => gateway.fetch(reference).await.ok(),
-            _ => None,
+    for payment in store.stuck_payments(Utc::now(), 50).await? {
+        let Some(tenant) = store.tenant_by_id(payment.tenant_id).await? else {
+            continue;
         };
-        let kind = match view.as_ref().map(|v| v.status) {
-            Some(PspStatus::Captured) => PspEventKind::Captured,
-            Some(PspStatus::Authorized) => PspEventKind::Authorized,
-            Some(PspStatus::Failed) => PspEventKind::Failed {
-                reason: "reported by the PSP on recovery".into(),
-            },
-            Some(PspStatus::Voided) => PspEventKind::Voided,
-            Some(PspStatus::Pending | PspStatus::Expired) | None => PspEventKind::Expired,
+        let scope = store.scope(tenant);
+        let Some(reference) = payment.psp_reference.clone() else {
+            // The PSP never heard of it (the hosted page was never created): nothing to ask.
+            scope
+                .apply_payment_event(
+                    payment.id,
+                    PaymentEvent::Expired,
+                    EventMeta::by(Actor::System),
+                )
+                .await?;
+            settled += 1;
+            continue;
         };
-        let amount = match (&kind, &view) {
-            (PspEventKind::Captured, Some(v)) => {
-                Some(Money::new(v.captured_minor, v.amount.currency()))
+        let gateway = match state.gateways.get(&payment.gateway) {
+            Ok(g) => g,
+            Err(e) => {
+                tracing::warn!(payment = %payment.id, error = %e, "recovery: gateway not configured");
+                continue;
             }
-            _ => None,
         };
-        let result = match &payment.psp_reference {
-            Some(reference) => {
+        let view = match gateway.fetch(&reference).await {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::warn!(payment = %payment.id, error = %e, "recovery: the PSP did not answer; asking again later");
+                continue;
+            }
+        };
+        let outcome = match view.status {
+            PspStatus::Captured => {
+                let amount = Money::new(view.captured_minor, view.amount.currency());
                 apply_psp_news(
-                    &state.store,
+                    store,
                     &payment.gateway,
-                    reference,
-                    &kind,
-                    amount,
+                    &reference,
+                    &PspEventKind::Captured,
+                    Some(amount),
                     None,
                 )
                 .await
             }
-            None => {
-                let tenant = state.store.tenant_by_id(payment.tenant_id).await?;
-                match tenant {
-                    Some(t) => state
-                        .store
-                        .scope(t)
-                        .apply_payment_event(
-                            payment.id,
-                            PaymentEvent::Expired,
-                            EventMeta::by(Actor::System),
+            PspStatus::Failed => {
+                apply_psp_news(
+                    store,
+                    &payment.gateway,
+                    &reference,
+                    &PspEventKind::Failed {
+                        reason: "reported by the PSP on recovery".into(),
+                    },
+                    None,
+                    None,
+                )
+                .await
+            }
+            PspStatus::Voided | PspStatus::Expired => {
+                apply_psp_news(
+                    store,
+                    &payment.gateway,
+                    &reference,
+                    &PspEventKind::Expired,
+                    None,
+                    None,
+                )
+                .await
+            }
+            PspStatus::Authorized => {
+                // Reserved and waiting (staff approval, or a capture on its way): record it and
+                // look again in an hour instead of every run.
+                let _ = apply_psp_news(
+                    store,
+                    &payment.gateway,
+                    &reference,
+                    &PspEventKind::Authorized,
+                    None,
+                    None,
+                )
+                .await;
+                scope
+                    .defer_payment_deadline(payment.id, Utc::now() + chrono::Duration::hours(1))
+                    .await?;
+                Ok("authorized; deadline moved".into())
+            }
+            PspStatus::Pending => {
+                // Abandoned at the PSP: cancel it there first, so a late payment cannot land
+                // on an expired payment; if the PSP says it has moved on, settle by its word.
+                match gateway
+                    .void(&reference, &format!("expire-{}", payment.id.simple()))
+                    .await
+                {
+                    Ok(()) => {
+                        apply_psp_news(
+                            store,
+                            &payment.gateway,
+                            &reference,
+                            &PspEventKind::Expired,
+                            None,
+                            None,
                         )
                         .await
-                        .map(|_| "expired".to_owned())
-                        .map_err(ApiError::from),
-                    None => Ok(String::new()),
+                    }
+                    Err(e) => {
+                        tracing::warn!(payment = %payment.id, error = %e, "recovery: the PSP refused to cancel; asking again later");
+                        continue;
+                    }
                 }
             }
         };
-        match result {
+        match outcome {
             Ok(_) => settled += 1,
             Err(e) => {
                 tracing::warn!(payment = %payment.id, error = %e.message, "recovery could not settle a payment")
             }
         }
-        // An authorized payment past its deadline stays for staff (it may await approval);
-        // move its deadline so it is not asked about again every minute.
+    }
+    for (tenant_id, request_id) in store.expired_payment_requests(Utc::now(), 100).await? {
+        if let Some(tenant) = store.tenant_by_id(tenant_id).await?
+            && store
+                .scope(tenant)
+                .expire_payment_request(request_id)
+                .await?
+        {
+            settled += 1;
+        }
     }
     Ok(settled)
 }

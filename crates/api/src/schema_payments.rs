@@ -96,6 +96,9 @@ pub struct PaymentRequestInput {
     /// The council system's own id for this request (unique per council).
     pub external_reference: Option<String>,
     pub due_date: Option<NaiveDate>,
+    /// After this moment the request can no longer be paid: it expires and the system gets a
+    /// `payment_request.expired` webhook. Default: never.
+    pub expires_at: Option<DateTime<Utc>>,
     /// Who owes it: a request with a debtor is a bill the debtor sees among their bills.
     pub debtor: Option<DebtorInput>,
     /// Where signed webhooks go when the request is paid, cancelled or expired.
@@ -201,6 +204,9 @@ impl PaymentRequest {
     }
     async fn due_date(&self) -> Option<NaiveDate> {
         self.record.due_date
+    }
+    async fn expires_at(&self) -> Option<DateTime<Utc>> {
+        self.record.expires_at
     }
     /// The debtor, masked (national ids show their first 4 digits only).
     async fn debtor(&self) -> Option<&str> {
@@ -726,6 +732,7 @@ impl PaymentMutation {
             description: input.description,
             lines,
             due_date: input.due_date,
+            expires_at: input.expires_at,
             debtor: input
                 .debtor
                 .map(|d| Debtor::parse(d.kind.as_str(), &d.value))

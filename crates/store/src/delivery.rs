@@ -19,6 +19,17 @@ use uuid::Uuid;
 /// Idempotency keys are kept this long; a retry after that is a new request.
 pub const IDEMPOTENCY_RETENTION: Duration = Duration::hours(48);
 
+/// What storing an incoming PSP event found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PspEventClaim {
+    /// First delivery: process it.
+    New,
+    /// Delivered before, but its processing failed: process it again.
+    Retry,
+    /// Delivered and processed before: ignore.
+    Done,
+}
+
 /// What an idempotency key says about a request.
 #[derive(Debug, Clone)]
 pub enum IdempotencyClaim {
@@ -328,9 +339,12 @@ impl TenantScope {
                 row.next_attempt_at
             )));
         }
+        // A re-send starts a fresh retry schedule (the event keeps its id and body).
         outbox::Entity::update_many()
             .set(outbox::ActiveModel {
                 status: Set("pending".into()),
+                attempts: Set(0),
+                created_at: Set(Utc::now()),
                 next_attempt_at: Set(Utc::now()),
                 ..Default::default()
             })
@@ -477,15 +491,17 @@ impl Store {
         Ok(())
     }
 
-    /// Stores an incoming PSP event before anything is done with it. Returns false when the
-    /// PSP sent this event before (deduplicated by the PSP's event id).
+    /// Stores an incoming PSP event before anything is done with it, deduplicated by the PSP's
+    /// event id. An event seen before is `Done` when it was processed successfully, and
+    /// `Retry` when its processing failed or never finished (a PSP's retry then gets another
+    /// go, instead of being swallowed as a duplicate).
     pub async fn record_psp_event(
         &self,
         gateway: &str,
         event_id: &str,
         psp_reference: Option<&str>,
         payload: serde_json::Value,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<PspEventClaim, StoreError> {
         let txn = self.begin_platform().await?;
         let inserted = psp_event::Entity::insert(psp_event::ActiveModel {
             id: Set(Uuid::now_v7()),
@@ -502,10 +518,27 @@ impl Store {
         match inserted {
             Ok(_) => {
                 txn.commit().await?;
-                Ok(true)
+                Ok(PspEventClaim::New)
             }
             Err(e) => match StoreError::conflict_on_unique(e, "") {
-                StoreError::Conflict(_) => Ok(false),
+                StoreError::Conflict(_) => {
+                    txn.rollback().await?;
+                    let txn = self.begin_platform_read().await?;
+                    let seen = psp_event::Entity::find()
+                        .filter(psp_event::Column::Gateway.eq(gateway))
+                        .filter(psp_event::Column::EventId.eq(event_id))
+                        .one(&txn)
+                        .await?;
+                    txn.commit().await?;
+                    let succeeded = seen
+                        .and_then(|e| e.outcome)
+                        .is_some_and(|o| !o.starts_with("error"));
+                    Ok(if succeeded {
+                        PspEventClaim::Done
+                    } else {
+                        PspEventClaim::Retry
+                    })
+                }
                 other => Err(other),
             },
         }
@@ -547,6 +580,23 @@ impl Store {
             .await?;
         txn.commit().await?;
         row.map(payment_record).transpose()
+    }
+
+    /// Open payment requests past their `expires_at`: (council, request) pairs.
+    pub async fn expired_payment_requests(
+        &self,
+        now: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<(Uuid, Uuid)>, StoreError> {
+        let txn = self.begin_platform_read().await?;
+        let rows = crate::entity::payment_request::Entity::find()
+            .filter(crate::entity::payment_request::Column::Status.eq("open"))
+            .filter(crate::entity::payment_request::Column::ExpiresAt.lte(now))
+            .limit(limit)
+            .all(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(rows.into_iter().map(|r| (r.tenant_id, r.id)).collect())
     }
 
     /// Payments still waiting on the PSP after their deadline: the recovery job asks the PSP.

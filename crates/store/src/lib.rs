@@ -18,6 +18,7 @@ mod staff;
 pub use catalogue::{NewProduct, ProductPatch, ZoneInput};
 pub use delivery::{
     AttemptRecord, DeliveryAttempt, IDEMPOTENCY_RETENTION, IdempotencyClaim, OutboxRecord,
+    PspEventClaim,
 };
 pub use error::StoreError;
 pub use onboarding::{ApplyReport, Change};

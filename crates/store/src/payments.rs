@@ -117,6 +117,8 @@ pub struct NewPaymentRequest {
     pub description: String,
     pub lines: Vec<NewPaymentRequestLine>,
     pub due_date: Option<NaiveDate>,
+    /// After this the request can no longer be paid; it expires and its system is told.
+    pub expires_at: Option<DateTime<Utc>>,
     pub debtor: Option<Debtor>,
     pub callback_url: Option<String>,
     pub return_url: Option<String>,
@@ -148,6 +150,7 @@ pub struct PaymentRequestRecord {
     pub paid: Money,
     pub allow_partial: bool,
     pub due_date: Option<NaiveDate>,
+    pub expires_at: Option<DateTime<Utc>>,
     pub debtor_kind: Option<String>,
     pub debtor_display: Option<String>,
     pub description: String,
@@ -341,6 +344,7 @@ fn request_record(
         status: row.status,
         allow_partial: row.allow_partial,
         due_date: row.due_date,
+        expires_at: row.expires_at,
         debtor_kind: row.debtor_kind,
         debtor_display: row.debtor_display,
         description: row.description,
@@ -631,6 +635,13 @@ impl TenantScope {
         if description.is_empty() || description.len() > 500 {
             return Err(StoreError::Invalid("description: 1-500 characters".into()));
         }
+        if let Some(expires_at) = new.expires_at
+            && expires_at <= Utc::now()
+        {
+            return Err(StoreError::Invalid(format!(
+                "expiresAt: {expires_at} is not in the future"
+            )));
+        }
         let reference = self.new_reference(txn).await?;
         let id = Uuid::now_v7();
         let now = Utc::now();
@@ -646,6 +657,7 @@ impl TenantScope {
             currency: Set(currency.code().to_owned()),
             allow_partial: Set(new.allow_partial),
             due_date: Set(new.due_date),
+            expires_at: Set(new.expires_at),
             debtor_kind: Set(new.debtor.as_ref().map(|d| d.kind().to_owned())),
             debtor_key: Set(new.debtor.as_ref().map(Debtor::key)),
             debtor_display: Set(new.debtor.as_ref().map(Debtor::display)),
@@ -786,7 +798,11 @@ impl TenantScope {
             .filter(payment_request::Column::TenantId.eq(self.tenant_id()))
             .filter(payment_request::Column::DebtorKey.eq(debtor.key()))
             .filter(payment_request::Column::Status.eq("open"))
-            .order_by_asc(payment_request::Column::DueDate)
+            .order_by_with_nulls(
+                payment_request::Column::DueDate,
+                sea_orm::Order::Asc,
+                sea_orm::sea_query::NullOrdering::Last,
+            )
             .order_by_asc(payment_request::Column::Id)
             .all(&txn)
             .await?;
@@ -1253,6 +1269,99 @@ impl TenantScope {
         Ok(true)
     }
 
+    /// Marks a payment for finance's attention with a reason, as an event too.
+    pub async fn flag_payment(&self, payment_id: Uuid, reason: &str) -> Result<(), StoreError> {
+        let txn = self.begin().await?;
+        let row = lock_payment(&txn, self.tenant_id(), payment_id).await?;
+        let status = PaymentStatus::parse(&row.status).map_err(StoreError::corrupt)?;
+        payment::Entity::update_many()
+            .set(payment::ActiveModel {
+                flagged_reason: Set(Some(reason.chars().take(500).collect())),
+                updated_at: Set(Utc::now()),
+                ..Default::default()
+            })
+            .filter(payment::Column::Id.eq(payment_id))
+            .exec(&txn)
+            .await?;
+        append_event(
+            &txn,
+            self.tenant_id(),
+            payment_id,
+            "flagged",
+            status,
+            status,
+            &EventMeta {
+                detail: Some(serde_json::json!({ "reason": reason })),
+                ..EventMeta::by(Actor::System)
+            },
+            None,
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Moves a payment's deadline (the recovery job asks again only after it).
+    pub async fn defer_payment_deadline(
+        &self,
+        payment_id: Uuid,
+        until: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let txn = self.begin().await?;
+        payment::Entity::update_many()
+            .set(payment::ActiveModel {
+                expires_at: Set(Some(until)),
+                ..Default::default()
+            })
+            .filter(payment::Column::Id.eq(payment_id))
+            .filter(payment::Column::TenantId.eq(self.tenant_id()))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Expires an open payment request past its `expires_at` that has no payment in progress,
+    /// and tells its system. Returns whether it expired it.
+    pub async fn expire_payment_request(&self, id: Uuid) -> Result<bool, StoreError> {
+        let txn = self.begin().await?;
+        let current = load_request(&txn, self.tenant_id(), id).await?;
+        let due = current.expires_at.is_some_and(|e| e <= Utc::now());
+        if current.status != "open" || !due {
+            return Ok(false);
+        }
+        let in_progress = payment::Entity::find()
+            .filter(payment::Column::TenantId.eq(self.tenant_id()))
+            .filter(payment::Column::PaymentRequestId.eq(id))
+            .filter(payment::Column::Status.is_in([
+                "created",
+                "pending",
+                "authorized",
+                "capture_requested",
+            ]))
+            .count(&txn)
+            .await?;
+        if in_progress > 0 {
+            // A payment is under way: let it finish (or expire) first.
+            return Ok(false);
+        }
+        payment_request::Entity::update_many()
+            .set(payment_request::ActiveModel {
+                status: Set("expired".into()),
+                updated_at: Set(Utc::now()),
+                ..Default::default()
+            })
+            .filter(payment_request::Column::Id.eq(id))
+            .filter(payment_request::Column::Status.eq("open"))
+            .exec(&txn)
+            .await?;
+        let updated = load_request(&txn, self.tenant_id(), id).await?;
+        self.queue_callback(&txn, &updated, "payment_request.expired")
+            .await?;
+        txn.commit().await?;
+        Ok(true)
+    }
+
     /// Reserves a refund against the captured amount. The reservation is a single conditional
     /// UPDATE that only succeeds while `refunded + amount <= captured`, and the table's CHECK
     /// constraint is the database's own wall behind it: parallel refunds can never add up to
@@ -1615,31 +1724,30 @@ impl TenantScope {
             );
         }
         if let Some(reference) = &filter.reference {
+            use sea_orm::sea_query::Query;
             let reference = reference.replace([' ', '.', '-'], "");
+            let matching_requests = Query::select()
+                .column(payment_request::Column::Id)
+                .from(payment_request::Entity)
+                .and_where(payment_request::Column::TenantId.eq(self.tenant_id()))
+                .cond_where(
+                    Condition::any()
+                        .add(payment_request::Column::Reference.eq(reference.as_str()))
+                        .add(payment_request::Column::ExternalReference.eq(reference.as_str())),
+                )
+                .to_owned();
+            // Any payment with a line paying such a request (a payment may cover several bills).
+            let paying_payments = Query::select()
+                .column(payment_line::Column::PaymentId)
+                .from(payment_line::Entity)
+                .and_where(payment_line::Column::TenantId.eq(self.tenant_id()))
+                .and_where(payment_line::Column::SubjectId.in_subquery(matching_requests))
+                .to_owned();
             cond = cond.add(
                 Condition::any()
                     .add(payment::Column::Reference.eq(reference.as_str()))
                     .add(payment::Column::PspReference.eq(reference.as_str()))
-                    .add(
-                        payment::Column::PaymentRequestId.in_subquery(
-                            sea_orm::sea_query::Query::select()
-                                .column(payment_request::Column::Id)
-                                .from(payment_request::Entity)
-                                .and_where(payment_request::Column::TenantId.eq(self.tenant_id()))
-                                .cond_where(
-                                    Condition::any()
-                                        .add(
-                                            payment_request::Column::Reference
-                                                .eq(reference.as_str()),
-                                        )
-                                        .add(
-                                            payment_request::Column::ExternalReference
-                                                .eq(reference.as_str()),
-                                        ),
-                                )
-                                .to_owned(),
-                        ),
-                    ),
+                    .add(payment::Column::Id.in_subquery(paying_payments)),
             );
         }
         cond

@@ -15,6 +15,7 @@ pub struct Model {
     pub currency: String,
     pub allow_partial: bool,
     pub due_date: Option<Date>,
+    pub expires_at: Option<DateTimeUtc>,
     pub debtor_kind: Option<String>,
     pub debtor_key: Option<String>,
     pub debtor_display: Option<String>,
