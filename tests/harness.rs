@@ -93,8 +93,30 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         ..Config::default()
     };
     adjust(&mut config);
+    let app = start(config, true).await;
+    TestApp { _dir: dir, ..app }
+}
+
+/// Starts another server on the database of `app`, as a restart (or a second node) would.
+pub async fn restart_on(app: &TestApp, adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let mut config = Config {
+        database_url: app.database_url.clone(),
+        tenants_dir: tenants_dir(),
+        seed_demo: false,
+        workers: 2,
+        ..Config::default()
+    };
+    adjust(&mut config);
+    start(config, false).await
+}
+
+async fn start(config: Config, apply_councils: bool) -> TestApp {
+    let database_url = config.database_url.clone();
     let platform = civicpay::connect(&config).await.unwrap();
-    for (dir, loaded) in civicpay_tenant_config::load_all(&config.tenants_dir) {
+    for (dir, loaded) in civicpay_tenant_config::load_all(&config.tenants_dir)
+        .into_iter()
+        .filter(|_| apply_councils)
+    {
         let cfg = loaded.unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
         platform
             .store
@@ -110,7 +132,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         address,
         platform,
         database_url,
-        _dir: dir,
+        _dir: tempfile::tempdir().unwrap(),
     }
 }
 

@@ -528,3 +528,190 @@ async fn a_late_capture_after_expiry_is_flagged_never_lost() {
     );
     assert_eq!(count(&p["events"], "flagged"), 1);
 }
+
+#[tokio::test]
+async fn a_process_killed_right_after_the_commit_loses_no_webhook() {
+    // The first process commits the payment and its outbox row, then dies before dispatching
+    // (it runs no jobs: as if killed right after the commit).
+    let first = spawn_app_without_jobs().await;
+    let key = payments_key(&first, "odense").await;
+    let council_system = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(wiremock::ResponseTemplate::new(200))
+        .mount(&council_system)
+        .await;
+    let input = request_input("KILLED", Some(format!("{}/cb", council_system.uri())));
+    let body = with_key(
+        &first,
+        "odense",
+        &key,
+        CREATE,
+        json!({ "input": input, "key": "killed" }),
+    )
+    .await;
+    let id = body["data"]["createPaymentRequest"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let pay_url = body["data"]["createPaymentRequest"]["payUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    crate::payments::pay_with_card(&pay_url, "4242424242424242").await;
+    crate::payments::wait_for_request(&first, "odense", &key, &id, |r| r["status"] == "paid").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        council_system
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .is_empty()
+    );
+    // After the restart the dispatcher finds the committed event and delivers it, once.
+    let _second = civicpay_tests::restart_on(&first, |_| {}).await;
+    let mut delivered = Vec::new();
+    for _ in 0..100 {
+        delivered = council_system.received_requests().await.unwrap_or_default();
+        if !delivered.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(delivered.len(), 1, "exactly one delivery after the restart");
+    let event: Value = serde_json::from_slice(&delivered[0].body).unwrap();
+    assert_eq!(event["type"], "payment_request.paid");
+}
+
+/// Starts a payment that only reserves the money (staff approval first) and authorizes it on
+/// the sandbox; returns the payment id once it is AUTHORIZED.
+async fn authorized_payment(
+    app: &TestApp,
+    key: &str,
+    staff: &reqwest::Client,
+    external: &str,
+) -> (String, String) {
+    let (request_id, _) = create_request(app, key, external).await;
+    let started = app
+        .gql_with(
+            staff,
+            Some("odense"),
+            r#"mutation($id: ID!) { startPayment(paymentRequestIds: [$id], captureLater: true) { redirectUrl payment { id } } }"#,
+            json!({ "id": request_id }),
+        )
+        .await;
+    let redirect = started["data"]["startPayment"]["redirectUrl"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{started}"))
+        .to_owned();
+    let payment_id = started["data"]["startPayment"]["payment"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let paid = browser
+        .post(&redirect)
+        .form(&[("card_number", "4242424242424242")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(paid.status(), 303);
+    for _ in 0..100 {
+        if payment(app, key, &request_id).await["payments"][0]["status"] == "AUTHORIZED" {
+            return (request_id, payment_id);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("payment {payment_id} was never authorized");
+}
+
+#[tokio::test]
+async fn two_concurrent_captures_call_the_psp_once() {
+    let app = spawn_app().await;
+    let key = payments_key(&app, "odense").await;
+    app.create_user(
+        Some("odense"),
+        "sagsbehandler@odense.test",
+        Role::Caseworker,
+    )
+    .await;
+    let staff = app
+        .logged_in(Some("odense"), "sagsbehandler@odense.test")
+        .await;
+    let (request_id, payment_id) = authorized_payment(&app, &key, &staff, "APPROVE").await;
+    let capture = |k: &'static str| {
+        app.gql_with(
+            &staff,
+            Some("odense"),
+            r#"mutation($p: ID!, $k: String!) { capturePayment(paymentId: $p, idempotencyKey: $k) { status } }"#,
+            json!({ "p": payment_id, "k": k }),
+        )
+    };
+    let (a, b) = tokio::join!(capture("approve-a"), capture("approve-b"));
+    let statuses: Vec<String> = [&a, &b]
+        .iter()
+        .map(|r| {
+            r["data"]["capturePayment"]["status"]
+                .as_str()
+                .map(str::to_owned)
+                .unwrap_or_else(|| error_code(r))
+        })
+        .collect();
+    assert!(
+        statuses.contains(&"CAPTURED".to_owned()),
+        "{statuses:?} {a} {b}"
+    );
+    assert!(
+        statuses.contains(&"CONFLICT".to_owned()),
+        "{statuses:?} {a} {b}"
+    );
+    let now = payment(&app, &key, &request_id).await;
+    assert_eq!(now["status"], "paid", "{now}");
+    let events = &now["payments"][0]["events"];
+    assert_eq!(count(events, "capture_requested"), 1, "{now}");
+    assert_eq!(count(events, "captured"), 1, "{now}");
+    assert_eq!(count(events, "fulfilled"), 1, "{now}");
+}
+
+#[tokio::test]
+async fn a_rejected_order_releases_the_money() {
+    let app = spawn_app().await;
+    let key = payments_key(&app, "odense").await;
+    app.create_user(
+        Some("odense"),
+        "sagsbehandler@odense.test",
+        Role::Caseworker,
+    )
+    .await;
+    let staff = app
+        .logged_in(Some("odense"), "sagsbehandler@odense.test")
+        .await;
+    let (request_id, payment_id) = authorized_payment(&app, &key, &staff, "REJECT").await;
+    let voided = app
+        .gql_with(
+            &staff,
+            Some("odense"),
+            r#"mutation($p: ID!) { voidPayment(paymentId: $p, reason: "not entitled", idempotencyKey: "reject-1") { status } }"#,
+            json!({ "p": payment_id }),
+        )
+        .await;
+    assert_eq!(
+        voided["data"]["voidPayment"]["status"], "VOIDED",
+        "{voided}"
+    );
+    let now = payment(&app, &key, &request_id).await;
+    assert_eq!(now["status"], "open", "{now}");
+    assert_eq!(count(&now["payments"][0]["events"], "void_requested"), 1);
+    // A voided payment cannot be captured afterwards.
+    let late = app
+        .gql_with(
+            &staff,
+            Some("odense"),
+            r#"mutation($p: ID!) { capturePayment(paymentId: $p, idempotencyKey: "late") { status } }"#,
+            json!({ "p": payment_id }),
+        )
+        .await;
+    assert_eq!(error_code(&late), "CONFLICT", "{late}");
+}

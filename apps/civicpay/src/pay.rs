@@ -163,6 +163,7 @@ async fn pay_start(
         None,
         email,
         PaymentChannel::ApiRequest,
+        civicpay_psp::CaptureMode::Automatic,
         &Actor::System,
     )
     .await

@@ -100,6 +100,7 @@ pub async fn create_payment_request(
 
 /// Starts paying one or several open requests: creates the payment, asks the council's PSP for
 /// a hosted page, and returns the payment with the URL to send the browser to.
+#[allow(clippy::too_many_arguments)]
 pub async fn start_checkout(
     state: &ApiState,
     scope: &TenantScope,
@@ -107,6 +108,7 @@ pub async fn start_checkout(
     partial_amount: Option<Money>,
     customer_email: Option<String>,
     channel: PaymentChannel,
+    capture: CaptureMode,
     actor: &Actor,
 ) -> ApiResult<(PaymentRecord, String)> {
     let gateway_name = scope.tenant().payment["gateway"]
@@ -147,7 +149,7 @@ pub async fn start_checkout(
                 scope.tenant().slug,
                 payment.id
             ),
-            capture: CaptureMode::Automatic,
+            capture,
             idempotency_key: payment.id.simple().to_string(),
         })
         .await;
@@ -354,6 +356,146 @@ pub async fn refund_payment(
             })
         },
     )
+    .await
+}
+
+/// Captures an authorized payment (a caseworker approves the order, S0-6). The payment first
+/// moves to `capture_requested` in its own commit — a second, concurrent capture finds that
+/// lock and is refused before any PSP call — then the PSP is asked with an idempotency key
+/// derived from the payment, and the answer is recorded: `captured` (and fulfilled), or back
+/// to `authorized` with the PSP's reason.
+pub async fn capture_payment(
+    state: &ApiState,
+    scope: &TenantScope,
+    payment_id: Uuid,
+    idempotency_key: &str,
+    actor: &Actor,
+) -> ApiResult<PaymentRecord> {
+    let digest = request_digest(&("capture", payment_id));
+    idempotent(scope, idempotency_key, "capture_payment", &digest, || async {
+        let current = scope.payment(payment_id).await?.payment;
+        let gateway = state
+            .gateways
+            .get(&current.gateway)
+            .map_err(|e| ApiError::conflict(format!("cannot capture: {e}")))?;
+        let reference = current
+            .psp_reference
+            .clone()
+            .ok_or_else(|| ApiError::conflict("the payment has no PSP reference to capture"))?;
+        scope
+            .apply_payment_event(payment_id, PaymentEvent::CaptureRequested, EventMeta::by(actor.clone()))
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict(message) => ApiError::conflict(format!(
+                    "{message} (only an authorized payment can be captured; another capture may be under way)"
+                )),
+                other => other.into(),
+            })?;
+        match gateway
+            .capture(&reference, current.amount, &format!("capture-{}", payment_id.simple()))
+            .await
+        {
+            Ok(()) => {
+                let outcome = scope
+                    .apply_payment_event(
+                        payment_id,
+                        PaymentEvent::Captured,
+                        EventMeta {
+                            psp_reference: Some(reference),
+                            amount: Some(current.amount),
+                            ..EventMeta::by(actor.clone())
+                        },
+                    )
+                    .await?;
+                Ok(outcome.payment)
+            }
+            Err(e) => {
+                scope
+                    .apply_payment_event(
+                        payment_id,
+                        PaymentEvent::CaptureFailed,
+                        EventMeta {
+                            detail: Some(serde_json::json!({ "error": e.to_string() })),
+                            ..EventMeta::by(actor.clone())
+                        },
+                    )
+                    .await?;
+                Err(ApiError::conflict(format!("the PSP refused the capture: {e}; the authorization stands")))
+            }
+        }
+    })
+    .await
+}
+
+/// Releases an authorized payment (a caseworker rejects the order, S0-6): `void_requested`
+/// first (its own commit), then the PSP, then `voided` — or back to `authorized`.
+pub async fn void_payment(
+    state: &ApiState,
+    scope: &TenantScope,
+    payment_id: Uuid,
+    reason: &str,
+    idempotency_key: &str,
+    actor: &Actor,
+) -> ApiResult<PaymentRecord> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.len() > 500 {
+        return Err(ApiError::bad_input("reason: 1-500 characters"));
+    }
+    let digest = request_digest(&("void", payment_id, reason));
+    idempotent(scope, idempotency_key, "void_payment", &digest, || async {
+        let current = scope.payment(payment_id).await?.payment;
+        let gateway = state
+            .gateways
+            .get(&current.gateway)
+            .map_err(|e| ApiError::conflict(format!("cannot void: {e}")))?;
+        let reference = current
+            .psp_reference
+            .clone()
+            .ok_or_else(|| ApiError::conflict("the payment has no PSP reference to void"))?;
+        let detail = Some(serde_json::json!({ "reason": reason }));
+        scope
+            .apply_payment_event(
+                payment_id,
+                PaymentEvent::VoidRequested,
+                EventMeta {
+                    detail: detail.clone(),
+                    ..EventMeta::by(actor.clone())
+                },
+            )
+            .await?;
+        match gateway
+            .void(&reference, &format!("void-{}", payment_id.simple()))
+            .await
+        {
+            Ok(()) => Ok(scope
+                .apply_payment_event(
+                    payment_id,
+                    PaymentEvent::Voided,
+                    EventMeta {
+                        psp_reference: Some(reference),
+                        detail,
+                        ..EventMeta::by(actor.clone())
+                    },
+                )
+                .await?
+                .payment),
+            Err(e) => {
+                scope
+                    .apply_payment_event(
+                        payment_id,
+                        PaymentEvent::VoidFailed,
+                        EventMeta {
+                            detail: Some(serde_json::json!({ "error": e.to_string() })),
+                            ..EventMeta::by(actor.clone())
+                        },
+                    )
+                    .await?;
+                Err(ApiError::conflict(format!(
+                    "the PSP refused to void: {e}; the authorization stands"
+                )))
+            }
+        }
+    })
     .await
 }
 

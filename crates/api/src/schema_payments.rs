@@ -771,6 +771,11 @@ impl PaymentMutation {
         payment_request_ids: Vec<ID>,
         amount: Option<String>,
         customer_email: Option<String>,
+        #[graphql(
+            default,
+            desc = "Only reserve the money; staff capture it on approval (`capturePayment`) or release it (`voidPayment`)."
+        )]
+        capture_later: bool,
     ) -> ApiResult<Checkout> {
         let req = request(ctx)?;
         req.require(Permission::ReadPayments)?;
@@ -790,6 +795,11 @@ impl PaymentMutation {
             amount,
             email,
             DomainChannel::Web,
+            if capture_later {
+                civicpay_psp::CaptureMode::Manual
+            } else {
+                civicpay_psp::CaptureMode::Automatic
+            },
             &req.caller.actor(),
         )
         .await?;
@@ -826,6 +836,55 @@ impl PaymentMutation {
         )
         .await?;
         Ok(outcome.refund.into())
+    }
+
+    /// Captures an authorized payment (staff approve the order). A second, concurrent capture
+    /// of the same payment is refused with CONFLICT before the PSP is called.
+    async fn capture_payment(
+        &self,
+        ctx: &Context<'_>,
+        payment_id: ID,
+        idempotency_key: String,
+    ) -> ApiResult<Payment> {
+        let req = request(ctx)?;
+        req.require(Permission::CapturePayments)?;
+        let record = payments::capture_payment(
+            &req.state,
+            &req.scope()?,
+            parse_uuid("paymentId", &payment_id)?,
+            &idempotency_key,
+            &req.caller.actor(),
+        )
+        .await?;
+        Ok(Payment {
+            record,
+            detail: None,
+        })
+    }
+
+    /// Releases an authorized payment with a reason (staff reject the order); nothing is charged.
+    async fn void_payment(
+        &self,
+        ctx: &Context<'_>,
+        payment_id: ID,
+        reason: String,
+        idempotency_key: String,
+    ) -> ApiResult<Payment> {
+        let req = request(ctx)?;
+        req.require(Permission::CapturePayments)?;
+        let record = payments::void_payment(
+            &req.state,
+            &req.scope()?,
+            parse_uuid("paymentId", &payment_id)?,
+            &reason,
+            &idempotency_key,
+            &req.caller.actor(),
+        )
+        .await?;
+        Ok(Payment {
+            record,
+            detail: None,
+        })
     }
 
     /// Re-sends a dead-lettered (or delivered) webhook now.

@@ -134,6 +134,8 @@ pub enum PaymentEvent {
     Failed,
     /// We are about to ask the PSP to void the authorization (lock state).
     VoidRequested,
+    /// The PSP refused to void; the authorization stands.
+    VoidFailed,
     /// The authorization was released.
     Voided,
     /// The customer abandoned the checkout, or the authorization lapsed.
@@ -152,6 +154,7 @@ impl PaymentEvent {
             PaymentEvent::CaptureFailed => "capture_failed",
             PaymentEvent::Failed => "failed",
             PaymentEvent::VoidRequested => "void_requested",
+            PaymentEvent::VoidFailed => "void_failed",
             PaymentEvent::Voided => "voided",
             PaymentEvent::Expired => "expired",
             PaymentEvent::Refunded { .. } => "refunded",
@@ -192,6 +195,7 @@ pub const TRANSITIONS: &[(PaymentStatus, &str, PaymentStatus)] = &[
     (S::Pending, "failed", S::Failed),
     (S::Authorized, "void_requested", S::VoidRequested),
     (S::VoidRequested, "voided", S::Voided),
+    (S::VoidRequested, "void_failed", S::Authorized),
     (S::Authorized, "voided", S::Voided),
     (S::Created, "expired", S::Expired),
     (S::Pending, "expired", S::Expired),
@@ -388,6 +392,7 @@ mod tests {
             Just(PaymentEvent::CaptureFailed),
             Just(PaymentEvent::Failed),
             Just(PaymentEvent::VoidRequested),
+            Just(PaymentEvent::VoidFailed),
             Just(PaymentEvent::Voided),
             Just(PaymentEvent::Expired),
             (1i64..=150).prop_map(|r| PaymentEvent::Refunded {

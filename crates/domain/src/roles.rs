@@ -36,6 +36,8 @@ pub enum Permission {
     ReadPayments,
     /// Refund payments.
     RefundPayments,
+    /// Capture or void authorized payments (staff approval of an order, S0-6).
+    CapturePayments,
     /// See and re-send outgoing webhooks, rotate their secrets.
     ManageWebhooks,
 }
@@ -84,14 +86,17 @@ impl Role {
             Role::TenantAdmin => !matches!(permission, ManageTenants),
             Role::Finance => matches!(
                 permission,
-                ReadCatalogue | ReadAuditLog | ReadPayments | RefundPayments | ManageWebhooks
+                ReadCatalogue
+                    | ReadAuditLog
+                    | ReadPayments
+                    | RefundPayments
+                    | CapturePayments
+                    | ManageWebhooks
             ),
-            Role::Caseworker => {
-                matches!(
-                    permission,
-                    ReadCatalogue | CreatePaymentRequests | ReadPayments
-                )
-            }
+            Role::Caseworker => matches!(
+                permission,
+                ReadCatalogue | CreatePaymentRequests | ReadPayments | CapturePayments
+            ),
             Role::Cashier => matches!(permission, ReadCatalogue | ReadPayments),
             Role::Enforcement => matches!(permission, ReadCatalogue),
         }

@@ -207,7 +207,7 @@ pub struct RefundRecord {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct PaymentRecord {
     pub id: Uuid,
     pub tenant_id: Uuid,
