@@ -116,11 +116,21 @@ pub fn server(
         &base_url,
         sandbox_secret,
     );
+    let mut gateways = civicpay_psp::Gateways::default().with(Arc::new(sandbox.clone()));
+    // Stripe runs when its secrets are in the environment (STRIPE_SECRET_KEY and
+    // STRIPE_WEBHOOK_SECRET, or their _FILE forms); never from tenants/.
+    if let Some(stripe) = civicpay_psp::StripeConfig::from_env()
+        .map_err(|e| anyhow::anyhow!("Stripe configuration: {e}"))?
+    {
+        let gateway = civicpay_psp::StripeGateway::new(stripe)
+            .map_err(|e| anyhow::anyhow!("Stripe configuration: {e}"))?;
+        gateways = gateways.with(Arc::new(gateway));
+    }
     let api = ApiState {
         store: platform.store.clone(),
         sessions: platform.sessions.clone(),
         secure_cookies: platform.config.secure_cookies,
-        gateways: civicpay_psp::Gateways::default().with(Arc::new(sandbox.clone())),
+        gateways,
         base_url,
         sandbox_fallback: platform.config.sandbox_fallback,
     };

@@ -1,9 +1,10 @@
-//! civicpay-psp: the `PaymentGateway` port and its adapters (the built-in sandbox now; Stripe
-//! next). The platform talks to every PSP through this trait, so the payment register, the
-//! recovery job and the tests do not know which PSP a council uses. Adapters must not depend
-//! on the API or web crates.
+//! civicpay-psp: the `PaymentGateway` port and its adapters: the built-in sandbox and Stripe
+//! (registered when its secrets are in the environment). The platform talks to every PSP
+//! through this trait, so the payment register, the recovery job and the tests do not know
+//! which PSP a council uses. Adapters must not depend on the API or web crates.
 
 pub mod sandbox;
+pub mod stripe;
 
 use async_trait::async_trait;
 use civicpay_money::Money;
@@ -13,6 +14,7 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 pub use sandbox::{SandboxCheckout, SandboxGateway, SandboxNext, TEST_CARDS, TestCard};
+pub use stripe::{StripeConfig, StripeGateway, stripe_methods};
 
 /// Whether the PSP takes the money at once or only reserves it until we capture (staff
 /// approval first, S0-6).
