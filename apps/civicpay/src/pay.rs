@@ -460,7 +460,7 @@ async fn export_csv(
     };
     if !caller.allows(Permission::ReadPayments) {
         return error_response(&ApiError::unauthenticated(
-            "log in as staff allowed to read payments (finance, tenant admin), or send an API key with the payments scope, to export the register",
+            "log in as staff allowed to read payments, or send an API key with the payments scope, to export the register",
         ));
     }
     let mut filter = PaymentFilter {

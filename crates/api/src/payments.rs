@@ -325,17 +325,20 @@ pub async fn refund_payment(
         "refund_payment",
         &digest,
         || async {
-            let (payment, reserved) = scope
-                .reserve_refund(payment_id, amount, reason, actor)
-                .await?;
+            // Everything the PSP call needs is checked before any money is reserved, so a
+            // refund that cannot be sent never sits half-done.
+            let current = scope.payment(payment_id).await?.payment;
             let gateway = state
                 .gateways
-                .get(&payment.gateway)
-                .map_err(ApiError::internal)?;
-            let psp_reference = payment
+                .get(&current.gateway)
+                .map_err(|e| ApiError::conflict(format!("cannot refund: {e}")))?;
+            let psp_reference = current
                 .psp_reference
                 .clone()
                 .ok_or_else(|| ApiError::conflict("the payment has no PSP reference to refund"))?;
+            let (_, reserved) = scope
+                .reserve_refund(payment_id, amount, reason, actor)
+                .await?;
             let answer = gateway
                 .refund(
                     &psp_reference,
@@ -590,6 +593,40 @@ pub async fn recover_stuck_payments(state: &ApiState) -> ApiResult<usize> {
                 continue;
             }
         };
+        // A lock state left behind by a process that died mid-call: settle it by the PSP's word.
+        if matches!(
+            payment.status,
+            civicpay_domain::PaymentStatus::CaptureRequested
+                | civicpay_domain::PaymentStatus::VoidRequested
+        ) {
+            let event = match (payment.status, view.status) {
+                (_, PspStatus::Captured) => Some(PaymentEvent::Captured),
+                (_, PspStatus::Voided | PspStatus::Expired) => Some(PaymentEvent::Voided),
+                (civicpay_domain::PaymentStatus::CaptureRequested, PspStatus::Authorized) => {
+                    Some(PaymentEvent::CaptureFailed)
+                }
+                (civicpay_domain::PaymentStatus::VoidRequested, PspStatus::Authorized) => {
+                    Some(PaymentEvent::VoidFailed)
+                }
+                _ => None,
+            };
+            if let Some(event) = event {
+                let meta = EventMeta {
+                    psp_reference: Some(reference.clone()),
+                    amount: (event == PaymentEvent::Captured)
+                        .then(|| Money::new(view.captured_minor, view.amount.currency())),
+                    detail: Some(serde_json::json!({ "recovered": true })),
+                    ..EventMeta::by(Actor::System)
+                };
+                match scope.apply_payment_event(payment.id, event, meta).await {
+                    Ok(_) => settled += 1,
+                    Err(e) => {
+                        tracing::warn!(payment = %payment.id, error = %e, "recovery could not settle a lock state")
+                    }
+                }
+            }
+            continue;
+        }
         let outcome = match view.status {
             PspStatus::Captured => {
                 let amount = Money::new(view.captured_minor, view.amount.currency());

@@ -247,6 +247,16 @@ pub fn apply(from: PaymentStatus, event: &PaymentEvent) -> Result<Transition, Il
     // the payment ended without money (failed, voided, expired): then a late capture is a
     // real problem, not noise, and must not be swallowed.
     let ended_without_money = matches!(from, S::Failed | S::Voided | S::Expired);
+    // Ended without money, and the news agrees no money moved (the PSP confirms a cancel we
+    // made, or reports a failure after we expired it): nothing to do.
+    if ended_without_money
+        && matches!(
+            event,
+            PaymentEvent::Failed | PaymentEvent::Voided | PaymentEvent::Expired
+        )
+    {
+        return Ok(Transition::Stale);
+    }
     match target_progress(event) {
         Some(target) if from.progress() >= target && !ended_without_money => Ok(Transition::Stale),
         _ => Err(illegal()),
@@ -347,6 +357,14 @@ mod tests {
             "late capture of a failed payment must surface"
         );
         assert!(apply(S::Captured, &PaymentEvent::Voided).is_err());
+        assert_eq!(
+            apply(S::Expired, &PaymentEvent::Voided),
+            Ok(Transition::Stale)
+        );
+        assert_eq!(
+            apply(S::Failed, &PaymentEvent::Expired),
+            Ok(Transition::Stale)
+        );
         assert!(
             apply(S::CaptureRequested, &PaymentEvent::CaptureRequested).is_err(),
             "the lock refuses a second capture"

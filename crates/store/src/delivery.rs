@@ -10,8 +10,8 @@ use crate::platform::Store;
 use crate::scope::TenantScope;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Statement,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Statement,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -446,11 +446,17 @@ impl Store {
     ) -> Result<(), StoreError> {
         let txn = self.begin_platform().await?;
         let number = item.attempts + 1;
+        // The log numbers attempts over the delivery's whole life (a re-send restarts the
+        // retry schedule, not the log).
+        let logged = webhook_delivery::Entity::find()
+            .filter(webhook_delivery::Column::OutboxId.eq(item.id))
+            .count(&txn)
+            .await?;
         webhook_delivery::Entity::insert(webhook_delivery::ActiveModel {
             id: Set(Uuid::now_v7()),
             tenant_id: Set(item.tenant_id),
             outbox_id: Set(item.id),
-            attempt: Set(number),
+            attempt: Set(i32::try_from(logged).unwrap_or(i32::MAX - 1) + 1),
             url: Set(item.target.clone()),
             status_code: Set(attempt.status_code.map(i32::from)),
             error: Set(attempt
@@ -606,9 +612,29 @@ impl Store {
         limit: u64,
     ) -> Result<Vec<PaymentRecord>, StoreError> {
         let txn = self.begin_platform_read().await?;
+        // Waiting past the deadline, or stuck in a lock state for five minutes (the process
+        // that took the lock died between its commit and the PSP's answer).
         let rows = payment::Entity::find()
-            .filter(payment::Column::Status.is_in(["created", "pending", "authorized"]))
-            .filter(payment::Column::ExpiresAt.lte(now))
+            .filter(
+                sea_orm::Condition::any()
+                    .add(
+                        sea_orm::Condition::all()
+                            .add(payment::Column::Status.is_in([
+                                "created",
+                                "pending",
+                                "authorized",
+                            ]))
+                            .add(payment::Column::ExpiresAt.lte(now)),
+                    )
+                    .add(
+                        sea_orm::Condition::all()
+                            .add(
+                                payment::Column::Status
+                                    .is_in(["capture_requested", "void_requested"]),
+                            )
+                            .add(payment::Column::UpdatedAt.lte(now - Duration::minutes(5))),
+                    ),
+            )
             .order_by_asc(payment::Column::ExpiresAt)
             .limit(limit)
             .all(&txn)

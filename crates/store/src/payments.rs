@@ -1273,10 +1273,15 @@ impl TenantScope {
     pub async fn flag_payment(&self, payment_id: Uuid, reason: &str) -> Result<(), StoreError> {
         let txn = self.begin().await?;
         let row = lock_payment(&txn, self.tenant_id(), payment_id).await?;
+        let reason: String = reason.chars().take(500).collect();
+        if row.flagged_reason.as_deref() == Some(reason.as_str()) {
+            // The same news again (a PSP retry): flagged already.
+            return Ok(());
+        }
         let status = PaymentStatus::parse(&row.status).map_err(StoreError::corrupt)?;
         payment::Entity::update_many()
             .set(payment::ActiveModel {
-                flagged_reason: Set(Some(reason.chars().take(500).collect())),
+                flagged_reason: Set(Some(reason.clone())),
                 updated_at: Set(Utc::now()),
                 ..Default::default()
             })
