@@ -150,6 +150,14 @@ pub async fn start_checkout(
                 payment.id
             ),
             capture,
+            methods: scope.tenant().payment["methods"]
+                .as_array()
+                .map(|m| {
+                    m.iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default(),
             idempotency_key: payment.id.simple().to_string(),
         })
         .await;

@@ -33,6 +33,9 @@ pub struct HostedPaymentRequest {
     /// Where the PSP sends the customer's browser afterwards.
     pub return_url: String,
     pub capture: CaptureMode,
+    /// The payment methods the council offers (`card`, `mobilepay`, `ideal`, `blik`, `p24`, …);
+    /// a PSP offers those it supports. Empty: whatever the PSP offers for the currency.
+    pub methods: Vec<String>,
     /// Same key, same hosted payment: a retried create never makes two.
     pub idempotency_key: String,
 }

@@ -391,6 +391,7 @@ impl PaymentGateway for StripeGateway {
         let methods: Vec<CreateCheckoutSessionAllowedPaymentMethodTypes> =
             stripe_methods(amount.currency())
                 .iter()
+                .filter(|m| request.methods.is_empty() || request.methods.iter().any(|c| c == *m))
                 .filter(|m| !manual || supports_manual_capture(m))
                 .map(|m| {
                     let Ok(method) = m.parse();

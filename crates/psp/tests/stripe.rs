@@ -236,6 +236,7 @@ async fn requests_to(server: &MockServer, verb: &str, path: &str) -> Vec<Request
 
 fn request(capture: CaptureMode, amount: Money) -> HostedPaymentRequest {
     HostedPaymentRequest {
+        methods: Vec::new(),
         payment_id: Uuid::parse_str("0190a7e4-0000-7000-8000-000000000001")
             .unwrap_or_else(|e| panic!("{e}")),
         amount,
@@ -386,6 +387,13 @@ async fn automatic_capture_and_local_methods_per_currency() {
     gw.create_hosted_payment(&request(CaptureMode::Manual, Money::new(4900, cur("PLN"))))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
+    // A council that offers only card and BLIK gets only those, whatever the currency allows.
+    let mut council = request(CaptureMode::Automatic, Money::new(4900, cur("PLN")));
+    council.methods = vec!["card".into(), "blik".into(), "cash".into()];
+    council.idempotency_key = "0190a7e4000070008000000000000002".into();
+    gw.create_hosted_payment(&council)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     let sent = requests_to(&server, "POST", "/v1/checkout/sessions").await;
     let forms: Vec<_> = sent.iter().map(form).collect();
     let methods = |f: &BTreeMap<String, String>| -> Vec<String> {
@@ -404,6 +412,7 @@ async fn automatic_capture_and_local_methods_per_currency() {
     assert_eq!(methods(&forms[1]), ["card", "blik", "p24"]);
     assert_eq!(forms[2]["payment_intent_data[capture_method]"], "manual");
     assert_eq!(methods(&forms[2]), ["card"]);
+    assert_eq!(methods(&forms[3]), ["card", "blik"]);
 }
 
 #[test]
