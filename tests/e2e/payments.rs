@@ -336,6 +336,28 @@ async fn the_whole_journey_through_the_public_api() {
     );
     assert_eq!(after["data"]["payment"]["refunded"]["amount"], "110.00");
 
+    // The register finds it by method, reference, SKU-less filters and amount range, with totals.
+    let search = app
+        .gql_with(
+            &finance,
+            Some("odense"),
+            r#"query($ref: String!) {
+                byMethod: payments(filter: { method: "card", statuses: [PARTIALLY_REFUNDED] }) { totals { count amount { amount } refunded { amount } } nodes { method } }
+                byReference: payments(filter: { reference: $ref }) { totals { count } }
+                byAmount: payments(filter: { amountMin: "300.00" }) { totals { count } }
+            }"#,
+            json!({ "ref": "LIB-2026-0001" }),
+        )
+        .await;
+    assert_eq!(search["data"]["byMethod"]["totals"]["count"], 1, "{search}");
+    assert_eq!(
+        search["data"]["byMethod"]["totals"]["refunded"]["amount"],
+        "110.00"
+    );
+    assert_eq!(search["data"]["byMethod"]["nodes"][0]["method"], "card");
+    assert_eq!(search["data"]["byReference"]["totals"]["count"], 1);
+    assert_eq!(search["data"]["byAmount"]["totals"]["count"], 0);
+
     // 6. The CSV export contains it.
     let csv = finance
         .get(format!(

@@ -229,6 +229,7 @@ pub async fn handle_psp_webhook(
         &webhook.kind,
         webhook.amount,
         Some(&webhook.event_id),
+        webhook.method.as_deref(),
     )
     .await;
     let note = match &outcome {
@@ -248,6 +249,7 @@ async fn apply_psp_news(
     kind: &PspEventKind,
     amount: Option<Money>,
     event_id: Option<&str>,
+    method: Option<&str>,
 ) -> ApiResult<String> {
     let Some(payment) = store
         .payment_by_psp_reference(gateway_name, psp_reference)
@@ -276,8 +278,9 @@ async fn apply_psp_news(
         psp_reference: Some(psp_reference.to_owned()),
         psp_event_id: event_id.map(str::to_owned),
         amount,
-        detail: match kind {
-            PspEventKind::Failed { reason } => Some(serde_json::json!({ "reason": reason })),
+        detail: match (kind, method) {
+            (PspEventKind::Failed { reason }, _) => Some(serde_json::json!({ "reason": reason })),
+            (_, Some(method)) => Some(serde_json::json!({ "method": method })),
             _ => None,
         },
     };
@@ -645,6 +648,7 @@ pub async fn recover_stuck_payments(state: &ApiState) -> ApiResult<usize> {
                     &PspEventKind::Captured,
                     Some(amount),
                     None,
+                    None,
                 )
                 .await
             }
@@ -658,6 +662,7 @@ pub async fn recover_stuck_payments(state: &ApiState) -> ApiResult<usize> {
                     },
                     None,
                     None,
+                    None,
                 )
                 .await
             }
@@ -667,6 +672,7 @@ pub async fn recover_stuck_payments(state: &ApiState) -> ApiResult<usize> {
                     &payment.gateway,
                     &reference,
                     &PspEventKind::Expired,
+                    None,
                     None,
                     None,
                 )
@@ -680,6 +686,7 @@ pub async fn recover_stuck_payments(state: &ApiState) -> ApiResult<usize> {
                     &payment.gateway,
                     &reference,
                     &PspEventKind::Authorized,
+                    None,
                     None,
                     None,
                 )
@@ -702,6 +709,7 @@ pub async fn recover_stuck_payments(state: &ApiState) -> ApiResult<usize> {
                             &payment.gateway,
                             &reference,
                             &PspEventKind::Expired,
+                            None,
                             None,
                             None,
                         )

@@ -87,6 +87,8 @@ pub struct PspWebhook {
     pub kind: PspEventKind,
     /// The amount the PSP reports for the event.
     pub amount: Option<Money>,
+    /// The payment method the payer used (`card`, `mobilepay`, …), when the PSP says.
+    pub method: Option<String>,
     pub payload: serde_json::Value,
 }
 

@@ -293,6 +293,8 @@ impl SandboxGateway {
             "psp_reference": psp_reference,
             "event": kind,
             "amount_minor": amount.map(|a| a.amount_minor()),
+            // The sandbox only takes cards.
+            "method": "card",
             "currency": amount.map(|a| a.currency().code()),
             "created": Utc::now().timestamp(),
         })
@@ -502,6 +504,7 @@ impl PaymentGateway for SandboxGateway {
             psp_reference: text("psp_reference")?,
             kind,
             amount,
+            method: payload["method"].as_str().map(str::to_owned),
             payload,
         })
     }

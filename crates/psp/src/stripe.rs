@@ -619,6 +619,8 @@ impl PaymentGateway for StripeGateway {
             psp_reference,
             kind,
             amount,
+            // Checkout events do not name the method used; the register keeps it empty.
+            method: None,
             payload,
         })
     }

@@ -1108,6 +1108,12 @@ impl TenantScope {
         {
             update.psp_reference = Set(Some(psp_ref.clone()));
         }
+        // The PSP names the payment method with its news; the register keeps the first.
+        if let Some(method) = meta.detail.as_ref().and_then(|d| d["method"].as_str())
+            && row.method.is_none()
+        {
+            update.method = Set(Some(method.chars().take(32).collect()));
+        }
         let mut flag = None;
         if event == PaymentEvent::Captured {
             let reported = meta.amount.unwrap_or(Money::new(
@@ -1730,15 +1736,25 @@ impl TenantScope {
         }
         if let Some(reference) = &filter.reference {
             use sea_orm::sea_query::Query;
-            let reference = reference.replace([' ', '.', '-'], "");
+            // As typed (external references keep their dashes) and without the separators
+            // people put into structured references ("+71<…", "RF46 2026 0001 23").
+            let typed = reference.trim().to_owned();
+            let compact = reference.replace([' ', '.', '-'], "");
+
             let matching_requests = Query::select()
                 .column(payment_request::Column::Id)
                 .from(payment_request::Entity)
                 .and_where(payment_request::Column::TenantId.eq(self.tenant_id()))
                 .cond_where(
                     Condition::any()
-                        .add(payment_request::Column::Reference.eq(reference.as_str()))
-                        .add(payment_request::Column::ExternalReference.eq(reference.as_str())),
+                        .add(
+                            payment_request::Column::Reference
+                                .is_in([typed.as_str(), compact.as_str()]),
+                        )
+                        .add(
+                            payment_request::Column::ExternalReference
+                                .is_in([typed.as_str(), compact.as_str()]),
+                        ),
                 )
                 .to_owned();
             // Any payment with a line paying such a request (a payment may cover several bills).
@@ -1750,8 +1766,8 @@ impl TenantScope {
                 .to_owned();
             cond = cond.add(
                 Condition::any()
-                    .add(payment::Column::Reference.eq(reference.as_str()))
-                    .add(payment::Column::PspReference.eq(reference.as_str()))
+                    .add(payment::Column::Reference.is_in([typed.as_str(), compact.as_str()]))
+                    .add(payment::Column::PspReference.eq(typed.as_str()))
                     .add(payment::Column::Id.in_subquery(paying_payments)),
             );
         }
