@@ -7,6 +7,34 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_foundation;
 mod m20261122_000002_payments;
 
+/// Row-level security for tables that hold one council's rows: each row is visible (and
+/// writable) only when the transaction set `app.tenant_id` to its council, or to `platform`
+/// for deliberate cross-council work. FORCE makes the policy bind the table owner too; only
+/// superusers and BYPASSRLS roles pass. PostgreSQL only; SQLite has no such wall.
+pub(crate) async fn enable_tenant_rls(
+    manager: &SchemaManager<'_>,
+    tables: &[&str],
+) -> Result<(), DbErr> {
+    use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
+    if manager.get_database_backend() != DbBackend::Postgres {
+        return Ok(());
+    }
+    let db = manager.get_connection();
+    for table in tables {
+        db.execute_unprepared(&format!(
+            "ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;
+             ALTER TABLE {table} FORCE ROW LEVEL SECURITY;
+             CREATE POLICY tenant_isolation ON {table}
+               USING (current_setting('app.tenant_id', true) = 'platform'
+                      OR tenant_id::text = current_setting('app.tenant_id', true))
+               WITH CHECK (current_setting('app.tenant_id', true) = 'platform'
+                      OR tenant_id::text = current_setting('app.tenant_id', true));"
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
 pub struct Migrator;
 
 #[async_trait::async_trait]

@@ -5,7 +5,6 @@
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
-use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -725,21 +724,7 @@ impl MigrationTrait for Migration {
             )
             .await?;
 
-        if manager.get_database_backend() == DbBackend::Postgres {
-            let db = manager.get_connection();
-            for table in TENANT_OWNED {
-                db.execute_unprepared(&format!(
-                    "ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;
-                     ALTER TABLE {table} FORCE ROW LEVEL SECURITY;
-                     CREATE POLICY tenant_isolation ON {table}
-                       USING (current_setting('app.tenant_id', true) = 'platform'
-                              OR tenant_id::text = current_setting('app.tenant_id', true))
-                       WITH CHECK (current_setting('app.tenant_id', true) = 'platform'
-                              OR tenant_id::text = current_setting('app.tenant_id', true));"
-                ))
-                .await?;
-            }
-        }
+        crate::enable_tenant_rls(manager, &TENANT_OWNED).await?;
         Ok(())
     }
 
