@@ -21,10 +21,11 @@ fn main() -> ExitCode {
     for (dir, result) in results {
         match result {
             Ok(config) => println!(
-                "{}: ok ({} products, {} zones)",
+                "{}: ok ({} products, {} zones, {} rules)",
                 dir.display(),
                 config.products.len(),
-                config.zones.len()
+                config.zones.len(),
+                config.rules.len()
             ),
             Err(errors) => {
                 failed = true;

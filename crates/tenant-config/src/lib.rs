@@ -1,5 +1,5 @@
 //! civicpay-tenant-config: reads and validates a council's onboarding folder
-//! (`tenants/<slug>/`: `tenant.toml`, `products.toml`, optional `zones.geojson`) into a typed
+//! (`tenants/<slug>/`: `tenant.toml`, `products.toml`, optional `zones.geojson` and `rules.toml`) into a typed
 //! [`TenantConfig`], or into [`ConfigErrors`] listing *every* problem at once, each with file,
 //! line, column, field and what was expected. It owns the file format and all its rules, and
 //! nothing else: it must not depend on a database, the network or an async runtime — only on
@@ -10,6 +10,7 @@ mod error;
 mod fields;
 mod node;
 mod products;
+mod rules;
 mod tenant;
 mod zones;
 
@@ -21,6 +22,7 @@ use civicpay_domain::{
     CountryCode, Email, Locale, LocalizedText, PriceVersion, ProductKind, Sku, TenantSlug, ZoneCode,
 };
 use civicpay_money::{Currency, VatRate};
+use civicpay_rules::RuleSpec;
 use error::{Sink, Source, file_error};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -29,6 +31,7 @@ use std::path::{Path, PathBuf};
 pub const TENANT_FILE: &str = "tenant.toml";
 pub const PRODUCTS_FILE: &str = "products.toml";
 pub const ZONES_FILE: &str = "zones.geojson";
+pub const RULES_FILE: &str = "rules.toml";
 
 /// A council, as configured in its folder and fully validated.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -52,6 +55,9 @@ pub struct TenantConfig {
     pub products: Vec<ProductConfig>,
     /// In file order; empty without zones.geojson.
     pub zones: Vec<ZoneConfig>,
+    /// The council's eligibility rules (rules.toml), in file order; empty without the file.
+    /// Every rule compiles with `civicpay_rules::CompiledRule::compile`.
+    pub rules: Vec<RuleSpec>,
 }
 
 impl TenantConfig {
@@ -63,6 +69,16 @@ impl TenantConfig {
     }
     pub fn zone(&self, code: &ZoneCode) -> Option<&ZoneConfig> {
         self.zones.iter().find(|z| &z.code == code)
+    }
+    /// The rules for a product (by SKU or by its kind), in file order.
+    pub fn rules_for(&self, product: &ProductConfig) -> Vec<&RuleSpec> {
+        self.rules
+            .iter()
+            .filter(|r| {
+                r.applies_to
+                    .matches(product.sku.as_str(), product.kind.as_str())
+            })
+            .collect()
     }
 }
 
@@ -190,6 +206,28 @@ pub fn load(dir: &Path) -> Result<TenantConfig, ConfigErrors> {
         None => None,
     };
 
+    let rules_path = dir.join(RULES_FILE);
+    let rules = if rules_path.exists() {
+        match read_source(&rules_path, true, &mut errors) {
+            Some(source) => {
+                let mut sink = Sink {
+                    source: &source,
+                    errors: &mut errors,
+                };
+                let ctx = rules::Context {
+                    locales,
+                    products: products
+                        .as_ref()
+                        .map(|ps| ps.iter().map(|p| (p.sku.clone(), p.kind)).collect()),
+                };
+                node::parse(&mut sink).and_then(|root| rules::read(&root, &ctx, &mut sink))
+            }
+            None => None,
+        }
+    } else {
+        Some(Vec::new())
+    };
+
     check_stray_files(dir, &mut errors);
 
     if !errors.is_empty() {
@@ -211,6 +249,7 @@ pub fn load(dir: &Path) -> Result<TenantConfig, ConfigErrors> {
             vat_codes: draft.vat_codes?,
             products: products?,
             zones: zones_read.zones?,
+            rules: rules?,
         })
     })();
     built.ok_or_else(|| {
@@ -332,7 +371,7 @@ fn read_source(path: &Path, required: bool, errors: &mut Vec<ConfigError>) -> Op
 
 /// Configuration-looking files the loader would silently skip are most likely misnamed.
 fn check_stray_files(dir: &Path, errors: &mut Vec<ConfigError>) {
-    const KNOWN: &[&str] = &[TENANT_FILE, PRODUCTS_FILE, ZONES_FILE];
+    const KNOWN: &[&str] = &[TENANT_FILE, PRODUCTS_FILE, ZONES_FILE, RULES_FILE];
     const CONFIG_EXTENSIONS: &[&str] = &["toml", "geojson", "json", "yaml", "yml"];
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
@@ -356,19 +395,20 @@ fn check_stray_files(dir: &Path, errors: &mut Vec<ConfigError>) {
         errors.push(file_error(
             &path,
             format!(
-                "unexpected file{hint}; a tenant folder holds {TENANT_FILE}, {PRODUCTS_FILE} and optionally {ZONES_FILE}"
+                "unexpected file{hint}; a tenant folder holds {TENANT_FILE}, {PRODUCTS_FILE} and optionally {ZONES_FILE} and {RULES_FILE}"
             ),
         ));
     }
 }
 
-/// tenant.toml first, then products.toml, zones.geojson and other files; by line within each.
+/// tenant.toml first, then products.toml, zones.geojson, rules.toml and other files; by line within each.
 fn sort_errors(errors: &mut [ConfigError]) {
     let rank = |e: &ConfigError| match e.file.file_name().and_then(|n| n.to_str()) {
         Some(TENANT_FILE) => 0,
         Some(PRODUCTS_FILE) => 1,
         Some(ZONES_FILE) => 2,
-        _ => 3,
+        Some(RULES_FILE) => 3,
+        _ => 4,
     };
     errors.sort_by_key(|e| {
         (

@@ -1,0 +1,27 @@
+//! civicpay-registries: the public registers a permit decision rests on — people (CPR, BRP,
+//! PESEL), companies (CVR, KvK, NIP), vehicles (DMR, RDW) and address → zone (point-in-polygon
+//! over the council's zone GeoJSON) — as async ports returning typed facts stamped with when
+//! and where they were fetched. Register keys are validated newtypes with their check digits
+//! (national ids never print in clear). Adapters: file-backed registers reading
+//! `tenants/<slug>/registry/` (synthetic demo data). [`Resilient`] adds timeouts, bounded
+//! retries, a circuit breaker and a per-council TTL cache to any port, and every person
+//! look-up goes through [`PersonLookup`], which records who looked up whom and why in a
+//! [`LookupLog`]. No database and no web framework here; HTTP adapters come separately.
+
+pub mod file;
+pub mod ids;
+pub mod lookup;
+pub mod ports;
+pub mod resilient;
+pub mod zones;
+
+pub use file::FileRegistry;
+pub use ids::{CompanyId, CompanyIdKind, IdCountry, IdError, NationalId, NationalIdKind, Plate};
+pub use lookup::{Audited, InMemoryLookupLog, LookupContext, LookupEntry, LookupLog, PersonLookup};
+pub use ports::{
+    Address, AddressAttributes, AddressQuery, AddressRegistry, BusinessRegistry, Company,
+    CompanyStatus, Coordinates, Holder, Person, PersonRegistry, PersonStatus, ProductionUnit,
+    RegistryError, Vehicle, VehicleKind, VehicleRegistry, ZoneMatch,
+};
+pub use resilient::{CircuitState, ResilienceConfig, Resilient};
+pub use zones::ZoneIndex;
