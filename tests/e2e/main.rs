@@ -4,6 +4,7 @@
 
 mod catalogue;
 mod cli;
+mod eligibility;
 mod import;
 mod isolation;
 mod payment_faults;

@@ -42,6 +42,9 @@ fn api_state(app: &TestApp) -> civicpay_api::ApiState {
         gateways: civicpay_psp::Gateways::default().with(std::sync::Arc::new(sandbox)),
         base_url: app.address.clone(),
         sandbox_fallback: true,
+        eligibility: std::sync::Arc::new(civicpay_api::eligibility::Eligibility::empty(
+            b"test-key",
+        )),
     }
 }
 

@@ -49,6 +49,11 @@ pub struct Config {
     /// Run the background jobs (webhook dispatch, recovery of stuck payments) in this
     /// process. Turn off on nodes that should only serve requests.
     pub run_jobs: bool,
+    /// Key for the HMAC pseudonym under which person look-ups are logged (the national id is
+    /// never stored). Keep it secret and stable: changing it splits one person's look-ups.
+    /// Default: a built-in development key — set it on any shared installation.
+    #[serde(skip_serializing)]
+    pub lookup_pseudonym_key: Option<SecretString>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,6 +81,7 @@ impl Default for Config {
             sandbox_secret: None,
             sandbox_fallback: true,
             run_jobs: true,
+            lookup_pseudonym_key: None,
         }
     }
 }

@@ -95,6 +95,11 @@ pub fn redact(url: &str) -> String {
 /// installation.
 const DEV_SANDBOX_SECRET: &str = "whsec_civicpay-sandbox-development-secret-0001";
 
+/// The person look-up pseudonym key when none is configured. Anyone who knows it can test a
+/// national id against the look-up log, so set `lookup_pseudonym_key` on any shared
+/// installation.
+const DEV_LOOKUP_PSEUDONYM_KEY: &str = "civicpay-development-lookup-pseudonym-key-0001";
+
 /// Builds the HTTP server on an already bound listener (port 0 in tests), and starts the
 /// background jobs when `run_jobs` is on.
 pub fn server(
@@ -126,6 +131,21 @@ pub fn server(
             .map_err(|e| anyhow::anyhow!("Stripe configuration: {e}"))?;
         gateways = gateways.with(Arc::new(gateway));
     }
+    let pseudonym_key = match &platform.config.lookup_pseudonym_key {
+        Some(key) => key.expose_secret().as_bytes().to_vec(),
+        None => {
+            if platform.config.environment == "production" {
+                tracing::warn!(
+                    "lookup_pseudonym_key is not set: person look-ups are pseudonymised with the built-in development key"
+                );
+            }
+            DEV_LOOKUP_PSEUDONYM_KEY.as_bytes().to_vec()
+        }
+    };
+    let eligibility = Arc::new(civicpay_api::eligibility::Eligibility::load(
+        &platform.config.tenants_dir,
+        &pseudonym_key,
+    ));
     let api = ApiState {
         store: platform.store.clone(),
         sessions: platform.sessions.clone(),
@@ -133,6 +153,7 @@ pub fn server(
         gateways,
         base_url,
         sandbox_fallback: platform.config.sandbox_fallback,
+        eligibility,
     };
     if platform.config.run_jobs {
         jobs::spawn(api.clone());

@@ -20,6 +20,8 @@ pub struct ApiState {
     /// Let councils configured for a PSP this platform does not run use the sandbox
     /// (the embedded default); off in production, where that is an error.
     pub sandbox_fallback: bool,
+    /// Every council's compiled eligibility rules and registers, built at start.
+    pub eligibility: Arc<crate::eligibility::Eligibility>,
 }
 
 /// The authenticated caller of one request.

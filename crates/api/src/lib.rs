@@ -4,9 +4,11 @@
 //! on the HTTP framework: the app turns HTTP into a [`RequestContext`].
 
 pub mod context;
+pub mod eligibility;
 pub mod error;
 pub mod payments;
 mod schema;
+mod schema_eligibility;
 mod schema_payments;
 pub mod service;
 mod types;

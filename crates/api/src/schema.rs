@@ -3,6 +3,7 @@
 
 use crate::context::Caller;
 use crate::error::{ApiError, ApiResult};
+use crate::schema_eligibility::EligibilityQuery;
 use crate::schema_payments::{PaymentMutation, PaymentQuery};
 use crate::service;
 use crate::types::*;
@@ -18,7 +19,7 @@ pub type CivicpaySchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Every query, merged from the capabilities.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(CatalogueQuery, PaymentQuery);
+pub struct QueryRoot(CatalogueQuery, PaymentQuery, EligibilityQuery);
 
 /// Every mutation, merged from the capabilities.
 #[derive(MergedObject, Default)]

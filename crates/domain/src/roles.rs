@@ -40,6 +40,9 @@ pub enum Permission {
     CapturePayments,
     /// See and re-send outgoing webhooks, rotate their secrets.
     ManageWebhooks,
+    /// Look a person up in the registers and check their eligibility for a product (staff;
+    /// every look-up is logged with its purpose).
+    CheckEligibility,
 }
 
 impl Role {
@@ -95,7 +98,11 @@ impl Role {
             ),
             Role::Caseworker => matches!(
                 permission,
-                ReadCatalogue | CreatePaymentRequests | ReadPayments | CapturePayments
+                ReadCatalogue
+                    | CreatePaymentRequests
+                    | ReadPayments
+                    | CapturePayments
+                    | CheckEligibility
             ),
             Role::Cashier => matches!(permission, ReadCatalogue | ReadPayments),
             Role::Enforcement => matches!(permission, ReadCatalogue),
@@ -188,5 +195,9 @@ mod tests {
         assert!(!ApiScope::Payments.allows(Permission::RefundPayments));
         assert!(Role::Finance.allows(Permission::RefundPayments));
         assert!(!Role::Cashier.allows(Permission::RefundPayments));
+        assert!(Role::Caseworker.allows(Permission::CheckEligibility));
+        assert!(Role::TenantAdmin.allows(Permission::CheckEligibility));
+        assert!(!Role::Cashier.allows(Permission::CheckEligibility));
+        assert!(!Role::Finance.allows(Permission::CheckEligibility));
     }
 }

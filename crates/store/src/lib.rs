@@ -8,6 +8,7 @@ mod catalogue;
 mod delivery;
 mod entity;
 mod error;
+mod lookups;
 mod onboarding;
 mod payments;
 mod platform;
@@ -21,6 +22,7 @@ pub use delivery::{
     PspEventClaim,
 };
 pub use error::StoreError;
+pub use lookups::PersonLookupRecord;
 pub use onboarding::{ApplyReport, Change};
 pub use payments::{
     Debtor, EventMeta, EventOutcome, ImportReport, NewPaymentRequest, NewPaymentRequestLine,

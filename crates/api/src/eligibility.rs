@@ -1,0 +1,393 @@
+//! Staff eligibility checks: look the person (and the vehicle) up in the council's registers,
+//! turn what they say into [`civicpay_rules::Facts`], and run the council's rules for the
+//! product. Every person look-up is recorded first in the council's `person_lookups` log
+//! (who, why, and a keyed pseudonym of the national id — never the number).
+//!
+//! The registers and rules of every council are built once at server start
+//! ([`Eligibility::load`]); each register sits behind [`Resilient`] (timeouts, retries, circuit
+//! breaker, cache), shared by every request of that council.
+
+use crate::context::RequestContext;
+use crate::error::{ApiError, ApiResult};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use civicpay_domain::Sku;
+use civicpay_registries::{
+    AddressQuery, AddressRegistry, Audited, FileRegistry, Holder, IdCountry, LookupContext,
+    LookupLog, NationalId, PersonLookup, PersonStatus, Plate, RegistryError, ResilienceConfig,
+    Resilient, VehicleKind, VehicleRegistry,
+};
+use civicpay_rules::{CompiledRule, Evaluation, Facts};
+use civicpay_store::TenantScope;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+/// What a check says when the person register does not answer. Never a silent pass.
+pub const REGISTER_UNAVAILABLE: &str =
+    "the person register did not answer; try again later, or continue manually with a reason";
+
+/// What a check says for a council without registers.
+pub const REGISTERS_NOT_CONFIGURED: &str = "registers not configured for this council";
+
+type SharedRegistry = Arc<FileRegistry>;
+
+/// One council's registers, each behind its own [`Resilient`] (own cache and breaker).
+pub struct CouncilRegistries {
+    people: Arc<Resilient<SharedRegistry>>,
+    vehicles: Arc<Resilient<SharedRegistry>>,
+    addresses: Arc<Resilient<SharedRegistry>>,
+}
+
+impl CouncilRegistries {
+    fn new(registry: FileRegistry) -> Self {
+        let registry = Arc::new(registry);
+        let wrap = |name: &str| {
+            Arc::new(Resilient::new(
+                registry.clone(),
+                name,
+                ResilienceConfig::default(),
+            ))
+        };
+        Self {
+            people: wrap("people"),
+            vehicles: wrap("vehicles"),
+            addresses: wrap("addresses"),
+        }
+    }
+}
+
+/// One council's compiled rules and its registers.
+pub struct CouncilEligibility {
+    pub country: IdCountry,
+    /// Every rule of the council's `rules.toml`, compiled once; `evaluate` picks the product's.
+    pub rules: Vec<CompiledRule>,
+    /// `None` for a council without a `registry/` folder.
+    pub registries: Option<CouncilRegistries>,
+}
+
+/// The eligibility machinery of every council, by slug, and the key person look-ups are
+/// pseudonymised with.
+pub struct Eligibility {
+    councils: BTreeMap<String, CouncilEligibility>,
+    pseudonym_key: Vec<u8>,
+}
+
+impl Eligibility {
+    /// No council configured (tests and tools that do not check eligibility).
+    pub fn empty(pseudonym_key: &[u8]) -> Self {
+        Self {
+            councils: BTreeMap::new(),
+            pseudonym_key: pseudonym_key.to_vec(),
+        }
+    }
+
+    /// Reads every council folder of `tenants_dir` that loads: its rules (compiled) and, when
+    /// it has a `registry/` folder, its file-backed registers. A folder that does not load is
+    /// skipped with an error in the log (its checks then answer "not configured").
+    pub fn load(tenants_dir: &Path, pseudonym_key: &[u8]) -> Self {
+        let mut councils = BTreeMap::new();
+        for (dir, loaded) in civicpay_tenant_config::load_all(tenants_dir) {
+            let config = match loaded {
+                Ok(config) => config,
+                Err(e) => {
+                    tracing::error!(dir = %dir.display(), error = %e, "council folder does not load; no eligibility checks for it");
+                    continue;
+                }
+            };
+            let country = match IdCountry::from_iso(config.country.as_str()) {
+                Ok(country) => country,
+                Err(e) => {
+                    tracing::warn!(council = %config.slug, error = %e, "no eligibility checks for this council");
+                    continue;
+                }
+            };
+            let mut rules = Vec::with_capacity(config.rules.len());
+            let mut broken = false;
+            for spec in &config.rules {
+                match CompiledRule::compile(spec.clone()) {
+                    Ok(rule) => rules.push(rule),
+                    Err(e) => {
+                        tracing::error!(council = %config.slug, rule = %spec.id, error = %e, "rule does not compile");
+                        broken = true;
+                    }
+                }
+            }
+            if broken {
+                continue;
+            }
+            let registries = if FileRegistry::dir_of(&dir).is_dir() {
+                match FileRegistry::load_tenant(&dir, config.country.as_str()) {
+                    Ok(registry) => Some(CouncilRegistries::new(registry)),
+                    Err(e) => {
+                        tracing::error!(council = %config.slug, error = %e, "the council's registers do not load");
+                        None
+                    }
+                }
+            } else {
+                None
+            };
+            councils.insert(
+                config.slug.to_string(),
+                CouncilEligibility {
+                    country,
+                    rules,
+                    registries,
+                },
+            );
+        }
+        Self {
+            councils,
+            pseudonym_key: pseudonym_key.to_vec(),
+        }
+    }
+
+    pub fn council(&self, slug: &str) -> Option<&CouncilEligibility> {
+        self.councils.get(slug)
+    }
+}
+
+/// The [`LookupLog`] of a council, in its `person_lookups` table.
+pub struct DbLookupLog {
+    scope: TenantScope,
+    key: Vec<u8>,
+}
+
+impl DbLookupLog {
+    pub fn new(scope: TenantScope, pseudonym_key: &[u8]) -> Self {
+        Self {
+            scope,
+            key: pseudonym_key.to_vec(),
+        }
+    }
+}
+
+#[async_trait]
+impl LookupLog for DbLookupLog {
+    async fn record(
+        &self,
+        who: &str,
+        subject: &civicpay_registries::NationalId,
+        purpose: &str,
+        _at: DateTime<Utc>,
+    ) -> Result<(), RegistryError> {
+        self.scope
+            .record_person_lookup(who, &subject.pseudonym(&self.key), purpose)
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                tracing::error!(error = %e, "a person look-up could not be recorded");
+                RegistryError::Unavailable(
+                    "the look-up could not be recorded, so it was not made; try again later".into(),
+                )
+            })
+    }
+}
+
+/// Where one fact came from and when.
+#[derive(Debug, Clone)]
+pub struct FactSource {
+    pub register: &'static str,
+    pub source: String,
+    pub fetched_at: DateTime<Utc>,
+}
+
+/// The answer to a check: the rules' evaluation, the facts they saw (masked ids only) and
+/// where those facts came from.
+#[derive(Debug, Clone)]
+pub struct EligibilityCheck {
+    pub evaluation: Evaluation,
+    pub facts: Facts,
+    pub sources: Vec<FactSource>,
+}
+
+fn registry_error(register: &str, err: RegistryError) -> ApiError {
+    match err {
+        RegistryError::Unavailable(detail) => {
+            tracing::warn!(register, detail = %detail, "register unavailable during an eligibility check");
+            if register == "person" {
+                ApiError::conflict(REGISTER_UNAVAILABLE)
+            } else {
+                ApiError::conflict(format!(
+                    "the {register} register did not answer; try again later, or continue manually with a reason"
+                ))
+            }
+        }
+        RegistryError::NotConfigured => ApiError::conflict(REGISTERS_NOT_CONFIGURED),
+        RegistryError::Invalid(message) => ApiError::bad_input(message),
+    }
+}
+
+fn person_status(status: PersonStatus) -> &'static str {
+    match status {
+        PersonStatus::Active => "active",
+        PersonStatus::Dead => "dead",
+        PersonStatus::Emigrated => "emigrated",
+        PersonStatus::Unknown => "unknown",
+    }
+}
+
+fn vehicle_kind(kind: VehicleKind) -> &'static str {
+    match kind {
+        VehicleKind::PassengerCar => "passenger_car",
+        VehicleKind::Van => "van",
+        VehicleKind::Motorcycle => "motorcycle",
+        VehicleKind::Truck => "truck",
+        VehicleKind::Other => "other",
+    }
+}
+
+/// Checks whether the person with `national_id` (and the vehicle with `plate`) may have the
+/// product `sku` of the scope's council, as staff member `caller_label` for `purpose`.
+///
+/// Bad ids are BAD_USER_INPUT; a register that does not answer is CONFLICT (never a pass); a
+/// person or vehicle the registers do not know is no error: the rules see empty facts and
+/// reject with their own message.
+#[allow(clippy::too_many_arguments)]
+pub async fn check_eligibility(
+    req: &RequestContext,
+    scope: &TenantScope,
+    caller_label: &str,
+    sku: &str,
+    national_id: &str,
+    plate: Option<&str>,
+    purpose: &str,
+) -> ApiResult<EligibilityCheck> {
+    let state = &req.state;
+    let slug = scope.tenant().slug.to_string();
+    let council = state.eligibility.council(&slug).ok_or_else(|| {
+        ApiError::conflict("eligibility checks are not configured for this council")
+    })?;
+    let purpose = purpose.trim();
+    if purpose.is_empty() {
+        return Err(ApiError::bad_input(
+            "purpose: required — say why the person is looked up (e.g. \"application at the counter\")",
+        ));
+    }
+    if purpose.chars().count() > 200 {
+        return Err(ApiError::bad_input("purpose: at most 200 characters"));
+    }
+    let sku = Sku::parse(sku).map_err(|e| ApiError::bad_input(format!("sku: {e}")))?;
+    let id = NationalId::parse(council.country, national_id)
+        .map_err(|e| ApiError::bad_input(format!("nationalId: {e}")))?;
+    let plate = plate
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(Plate::parse)
+        .transpose()
+        .map_err(|e| ApiError::bad_input(format!("plate: {e}")))?;
+    let product = scope
+        .product_by_sku(&sku)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("product {sku} not found")))?;
+    let registries = council
+        .registries
+        .as_ref()
+        .ok_or_else(|| ApiError::conflict(REGISTERS_NOT_CONFIGURED))?;
+
+    let mut sources = Vec::new();
+    let mut facts = Facts::empty();
+    facts.today = Utc::now().date_naive();
+    facts.product = civicpay_rules::ProductFacts {
+        sku: product.sku.to_string(),
+        kind: product.kind.as_str().to_owned(),
+        zone: product.zone_code.clone().unwrap_or_default(),
+    };
+    facts.applicant.kind = civicpay_rules::ApplicantKind::Person;
+    facts.applicant.id_masked = id.masked();
+    // Age is not derived yet (the registers' NationalId does not expose a birth date): it stays
+    // 0, so an age rule fails rather than passes.
+
+    // The person, through the audited look-up: recorded before the register is asked.
+    let lookup = Audited::new(
+        registries.people.clone(),
+        Arc::new(DbLookupLog::new(
+            scope.clone(),
+            &state.eligibility.pseudonym_key,
+        )) as Arc<dyn LookupLog>,
+    );
+    let person = lookup
+        .person(&LookupContext::new(caller_label, purpose), &id)
+        .await
+        .map_err(|e| registry_error("person", e))?;
+    if let Some(person) = &person {
+        sources.push(FactSource {
+            register: "person",
+            source: person.source.clone(),
+            fetched_at: person.fetched_at,
+        });
+        facts.applicant.status = person_status(person.status).to_owned();
+        facts.address.private_road = person.address.attributes.private_road;
+        facts.address.garage_right = person
+            .address
+            .attributes
+            .garage_right
+            .clone()
+            .unwrap_or_default();
+        if let Some(point) = person.address.coordinates {
+            let zone = match registries
+                .addresses
+                .zone_for(&AddressQuery::Point(point))
+                .await
+            {
+                Ok(zone) => zone,
+                // A council without zones: the address is in no zone (zone rules then fail).
+                Err(RegistryError::NotConfigured) => None,
+                Err(e) => return Err(registry_error("address", e)),
+            };
+            if let Some(zone) = zone {
+                sources.push(FactSource {
+                    register: "address",
+                    source: zone.source.clone(),
+                    fetched_at: zone.fetched_at,
+                });
+                // "In the city" is approximated as "inside one of the council's zones".
+                facts.address.in_city = true;
+                facts.address.zone = zone.zone_code.to_string();
+                facts.address.private_road |= zone.attributes.private_road;
+                if facts.address.garage_right.is_empty() {
+                    facts.address.garage_right =
+                        zone.attributes.garage_right.clone().unwrap_or_default();
+                }
+            }
+        }
+    }
+
+    if let Some(plate) = &plate {
+        let vehicle = registries
+            .vehicles
+            .vehicle(plate)
+            .await
+            .map_err(|e| registry_error("vehicle", e))?;
+        if let Some(vehicle) = vehicle {
+            sources.push(FactSource {
+                register: "vehicle",
+                source: vehicle.source.clone(),
+                fetched_at: vehicle.fetched_at,
+            });
+            facts.vehicle = civicpay_rules::Vehicle {
+                present: true,
+                kind: vehicle_kind(vehicle.kind).to_owned(),
+                weight_kg: i64::from(vehicle.total_weight_kg),
+                fuel_class: vehicle.fuel_class.clone(),
+                country: vehicle.country.to_string(),
+                stolen: vehicle.stolen,
+                owned_or_used_by_applicant: person.is_some()
+                    && vehicle.is_held_by(&Holder::Person(id.clone())),
+            };
+        }
+    }
+
+    // Existing active permits: permits do not exist yet (the permit lifecycle comes later), so
+    // every count is 0 and there is no active resident zone. The one-per-person and
+    // one-per-vehicle rules therefore pass until permits are stored.
+    facts.permits = civicpay_rules::Permits::default();
+
+    let evaluation =
+        civicpay_rules::evaluate(&council.rules, &facts, &req.locale, &req.fallback_locale());
+    Ok(EligibilityCheck {
+        evaluation,
+        facts,
+        sources,
+    })
+}
