@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_foundation;
 mod m20261122_000002_payments;
 mod m20261122_000003_person_lookups;
+mod m20261122_000004_permits;
 
 /// Row-level security for tables that hold one council's rows: each row is visible (and
 /// writable) only when the transaction set `app.tenant_id` to its council, or to `platform`
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_foundation::Migration),
             Box::new(m20261122_000002_payments::Migration),
             Box::new(m20261122_000003_person_lookups::Migration),
+            Box::new(m20261122_000004_permits::Migration),
         ]
     }
 }

@@ -17,9 +17,9 @@ const CHECK: &str = r#"query($sku: String!, $id: String!, $plate: String, $purpo
 const LOOKUPS: &str = "{ personLookups { who subject purpose createdAt } }";
 
 /// Mette Sørensen, Store Kongensgade 41 (zone K1), owner of AB12345.
-const GOOD_ID: &str = "120485-1006";
+pub const GOOD_ID: &str = "120485-1006";
 /// Lars Holm, Hjertensfrydsvej 7 — a private road in K1; owner of CD23456.
-const PRIVATE_ROAD_ID: &str = "030772-0000";
+pub const PRIVATE_ROAD_ID: &str = "030772-0000";
 /// Jonas Madsen (K3), owner of RS89012, which is reported stolen.
 const STOLEN_OWNER_ID: &str = "140388-1003";
 

@@ -9,5 +9,6 @@ mod import;
 mod isolation;
 mod payment_faults;
 mod payments;
+mod permits;
 mod platform;
 mod staff;

@@ -11,14 +11,14 @@ use crate::context::RequestContext;
 use crate::error::{ApiError, ApiResult};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use civicpay_domain::Sku;
+use civicpay_domain::{ProductKind, Sku};
 use civicpay_registries::{
     AddressQuery, AddressRegistry, Audited, FileRegistry, Holder, IdCountry, LookupContext,
     LookupLog, NationalId, PersonLookup, PersonStatus, Plate, RegistryError, ResilienceConfig,
     Resilient, VehicleKind, VehicleRegistry,
 };
-use civicpay_rules::{CompiledRule, Evaluation, Facts};
-use civicpay_store::TenantScope;
+use civicpay_rules::{CompiledRule, Evaluation, Facts, KindCounts};
+use civicpay_store::{HeldPermits, ProductRecord, TenantScope};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -142,6 +142,11 @@ impl Eligibility {
         }
     }
 
+    /// The keyed pseudonym of a national id (the one the look-up log and permits store).
+    pub fn pseudonym(&self, id: &NationalId) -> String {
+        id.pseudonym(&self.pseudonym_key)
+    }
+
     pub fn council(&self, slug: &str) -> Option<&CouncilEligibility> {
         self.councils.get(slug)
     }
@@ -237,25 +242,34 @@ fn vehicle_kind(kind: VehicleKind) -> &'static str {
     }
 }
 
-/// Checks whether the person with `national_id` (and the vehicle with `plate`) may have the
-/// product `sku` of the scope's council, as staff member `caller_label` for `purpose`.
-///
-/// Bad ids are BAD_USER_INPUT; a register that does not answer is CONFLICT (never a pass); a
-/// person or vehicle the registers do not know is no error: the rules see empty facts and
-/// reject with their own message.
-#[allow(clippy::too_many_arguments)]
-pub async fn check_eligibility(
-    req: &RequestContext,
+/// A check's input, parsed and validated: the council's machinery, the product, the ids.
+pub struct CheckRequest<'a> {
+    pub council: &'a CouncilEligibility,
+    pub purpose: String,
+    pub product: ProductRecord,
+    pub id: NationalId,
+    pub plate: Option<Plate>,
+}
+
+impl CheckRequest<'_> {
+    /// The keyed pseudonym of the applicant's national id (as in the look-up log).
+    pub fn holder_key(&self, state: &crate::context::ApiState) -> String {
+        self.id.pseudonym(&state.eligibility.pseudonym_key)
+    }
+}
+
+/// Parses and validates a check's input: BAD_USER_INPUT for bad ids or purpose, NOT_FOUND for
+/// an unknown product, CONFLICT for a council without rules or registers.
+pub async fn parse_check<'a>(
+    req: &'a RequestContext,
     scope: &TenantScope,
-    caller_label: &str,
     sku: &str,
     national_id: &str,
     plate: Option<&str>,
     purpose: &str,
-) -> ApiResult<EligibilityCheck> {
-    let state = &req.state;
+) -> ApiResult<CheckRequest<'a>> {
     let slug = scope.tenant().slug.to_string();
-    let council = state.eligibility.council(&slug).ok_or_else(|| {
+    let council = req.state.eligibility.council(&slug).ok_or_else(|| {
         ApiError::conflict("eligibility checks are not configured for this council")
     })?;
     let purpose = purpose.trim();
@@ -280,11 +294,81 @@ pub async fn check_eligibility(
         .product_by_sku(&sku)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("product {sku} not found")))?;
+    if council.registries.is_none() {
+        return Err(ApiError::conflict(REGISTERS_NOT_CONFIGURED));
+    }
+    Ok(CheckRequest {
+        council,
+        purpose: purpose.to_owned(),
+        product,
+        id,
+        plate,
+    })
+}
+
+/// The "existing permits" facts from the applicant's and the vehicle's held permits (active,
+/// pending payment or waiting for review).
+pub fn permit_facts(held: &HeldPermits) -> civicpay_rules::Permits {
+    let counts = |by_kind: &[(String, i64)]| {
+        let mut counts = KindCounts::default();
+        for (kind, n) in by_kind {
+            if let Ok(kind) = ProductKind::parse(kind) {
+                counts.set(kind, *n);
+            }
+        }
+        counts
+    };
+    civicpay_rules::Permits {
+        active_of_kind: counts(&held.holder_by_kind),
+        active_for_vehicle: counts(&held.vehicle_by_kind),
+        active_resident_zone: held.holder_resident_zone.clone().unwrap_or_default(),
+    }
+}
+
+/// Checks whether the person with `national_id` (and the vehicle with `plate`) may have the
+/// product `sku` of the scope's council, as staff member `caller_label` for `purpose`. The
+/// "existing permits" facts are the stored held permits of the person and the vehicle.
+///
+/// Bad ids are BAD_USER_INPUT; a register that does not answer is CONFLICT (never a pass); a
+/// person or vehicle the registers do not know is no error: the rules see empty facts and
+/// reject with their own message.
+#[allow(clippy::too_many_arguments)]
+pub async fn check_eligibility(
+    req: &RequestContext,
+    scope: &TenantScope,
+    caller_label: &str,
+    sku: &str,
+    national_id: &str,
+    plate: Option<&str>,
+    purpose: &str,
+) -> ApiResult<EligibilityCheck> {
+    let check = parse_check(req, scope, sku, national_id, plate, purpose).await?;
+    let held = scope
+        .held_permits(
+            &check.holder_key(&req.state),
+            check.plate.as_ref().map(Plate::as_str),
+        )
+        .await?;
+    evaluate_check(req, scope, caller_label, &check, permit_facts(&held)).await
+}
+
+/// Gathers the facts of a parsed check from the council's registers (the person look-up is
+/// logged first), adds the given `existing` permits facts, and runs the product's rules.
+pub async fn evaluate_check(
+    req: &RequestContext,
+    scope: &TenantScope,
+    caller_label: &str,
+    check: &CheckRequest<'_>,
+    existing: civicpay_rules::Permits,
+) -> ApiResult<EligibilityCheck> {
+    let state = &req.state;
+    let council = check.council;
+    let product = &check.product;
+    let id = &check.id;
     let registries = council
         .registries
         .as_ref()
         .ok_or_else(|| ApiError::conflict(REGISTERS_NOT_CONFIGURED))?;
-
     let mut sources = Vec::new();
     let mut facts = Facts::empty();
     facts.today = Utc::now().date_naive();
@@ -307,7 +391,7 @@ pub async fn check_eligibility(
         )) as Arc<dyn LookupLog>,
     );
     let person = lookup
-        .person(&LookupContext::new(caller_label, purpose), &id)
+        .person(&LookupContext::new(caller_label, &check.purpose), id)
         .await
         .map_err(|e| registry_error("person", e))?;
     if let Some(person) = &person {
@@ -353,7 +437,7 @@ pub async fn check_eligibility(
         }
     }
 
-    if let Some(plate) = &plate {
+    if let Some(plate) = &check.plate {
         let vehicle = registries
             .vehicles
             .vehicle(plate)
@@ -378,10 +462,7 @@ pub async fn check_eligibility(
         }
     }
 
-    // Existing active permits: permits do not exist yet (the permit lifecycle comes later), so
-    // every count is 0 and there is no active resident zone. The one-per-person and
-    // one-per-vehicle rules therefore pass until permits are stored.
-    facts.permits = civicpay_rules::Permits::default();
+    facts.permits = existing;
 
     let evaluation =
         civicpay_rules::evaluate(&council.rules, &facts, &req.locale, &req.fallback_locale());

@@ -7,9 +7,11 @@ pub mod context;
 pub mod eligibility;
 pub mod error;
 pub mod payments;
+pub mod permits;
 mod schema;
 mod schema_eligibility;
 mod schema_payments;
+mod schema_permits;
 pub mod service;
 mod types;
 

@@ -5,6 +5,7 @@ use crate::context::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::schema_eligibility::EligibilityQuery;
 use crate::schema_payments::{PaymentMutation, PaymentQuery};
+use crate::schema_permits::{PermitMutation, PermitQuery};
 use crate::service;
 use crate::types::*;
 use async_graphql::{Context, EmptySubscription, ID, MergedObject, Object, Schema};
@@ -19,11 +20,11 @@ pub type CivicpaySchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Every query, merged from the capabilities.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(CatalogueQuery, PaymentQuery, EligibilityQuery);
+pub struct QueryRoot(CatalogueQuery, PaymentQuery, EligibilityQuery, PermitQuery);
 
 /// Every mutation, merged from the capabilities.
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(CatalogueMutation, PaymentMutation);
+pub struct MutationRoot(CatalogueMutation, PaymentMutation, PermitMutation);
 
 /// Builds the schema with its safety limits: a query deeper than 12 or costing more than 1000
 /// is refused before it runs.

@@ -67,7 +67,7 @@ pub struct PersonLookupEntry {
     pub created_at: DateTime<Utc>,
 }
 
-fn caller_label(caller: &Caller) -> String {
+pub(crate) fn caller_label(caller: &Caller) -> String {
     match caller {
         Caller::Anonymous => "anonymous".to_owned(),
         Caller::Staff { session, .. } => session.email.clone(),

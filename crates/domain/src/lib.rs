@@ -8,6 +8,7 @@ pub mod catalogue;
 pub mod ids;
 pub mod locale;
 pub mod payment;
+pub mod permit;
 pub mod reference;
 pub mod roles;
 
@@ -21,6 +22,7 @@ pub use payment::{
     IllegalTransition, PaymentChannel, PaymentEvent, PaymentStatus, Transition,
     apply as apply_payment_event,
 };
+pub use permit::PermitStatus;
 pub use reference::{
     PaymentReference, ReferenceError, ReferenceScheme, iso7064_mod97_10, luhn_check_digit,
 };

@@ -11,6 +11,7 @@ mod error;
 mod lookups;
 mod onboarding;
 mod payments;
+mod permits;
 mod platform;
 mod records;
 mod scope;
@@ -28,6 +29,10 @@ pub use payments::{
     Debtor, EventMeta, EventOutcome, ImportReport, NewPaymentRequest, NewPaymentRequestLine,
     PaymentDetail, PaymentEventRecord, PaymentFilter, PaymentLineRecord, PaymentRecord,
     PaymentRequestLineRecord, PaymentRequestRecord, PaymentTotals, RefundRecord,
+};
+pub use permits::{
+    ALREADY_HOLDS_RESIDENT, HeldPermits, NewPermit, PermitFilter, PermitRecord,
+    VEHICLE_HOLDS_RESIDENT,
 };
 pub use platform::{Backend, Store};
 pub use records::{

@@ -1259,6 +1259,9 @@ impl TenantScope {
                 let updated = load_request(txn, self.tenant_id(), request_id).await?;
                 self.queue_callback(txn, &updated, "payment_request.paid")
                     .await?;
+                // A permit waiting for this request becomes active in the same transaction.
+                self.activate_permits_for_request(txn, request_id, &meta.actor)
+                    .await?;
             }
         }
         append_event(

@@ -10,6 +10,7 @@ pub mod payment_event;
 pub mod payment_line;
 pub mod payment_request;
 pub mod payment_request_line;
+pub mod permit;
 pub mod person_lookup;
 pub mod price_version;
 pub mod product;
