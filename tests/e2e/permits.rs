@@ -185,3 +185,53 @@ async fn two_concurrent_applications_hold_one_permit() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn an_unpaid_application_stops_holding_when_its_bill_is_cancelled() {
+    let app = spawn_app().await;
+    app.create_user(Some("kobenhavn"), "sag@kk.example", Role::Caseworker)
+        .await;
+    let caseworker = app.logged_in(Some("kobenhavn"), "sag@kk.example").await;
+    let first = apply(&app, &caseworker, "P-RES-K1", GOOD_ID, "AB12345").await;
+    let permit = &first["data"]["applyForPermit"]["permit"];
+    assert_eq!(permit["status"], "PENDING_PAYMENT", "{first}");
+    let request_id = permit["paymentRequestId"].as_str().unwrap().to_owned();
+    // While it waits for payment, the applicant holds the one resident permit.
+    let blocked = apply(&app, &caseworker, "P-RES-K1", GOOD_ID, "AB12345").await;
+    assert_ne!(
+        blocked["data"]["applyForPermit"]["permit"]["status"], "PENDING_PAYMENT",
+        "{blocked}"
+    );
+    // The bill is cancelled: the pending permit is cancelled with it, in the same transaction.
+    let cancelled = app
+        .gql_with(
+            &caseworker,
+            Some("kobenhavn"),
+            r#"mutation($id: ID!) { cancelPaymentRequest(id: $id) { status } }"#,
+            json!({ "id": request_id }),
+        )
+        .await;
+    assert_eq!(
+        cancelled["data"]["cancelPaymentRequest"]["status"], "cancelled",
+        "{cancelled}"
+    );
+    let found = app
+        .gql_with(
+            &caseworker,
+            Some("kobenhavn"),
+            SEARCH,
+            json!({ "plate": "AB12345", "status": "CANCELLED" }),
+        )
+        .await;
+    assert_eq!(
+        found["data"]["permits"].as_array().map(Vec::len),
+        Some(1),
+        "{found}"
+    );
+    // And the applicant may apply again.
+    let again = apply(&app, &caseworker, "P-RES-K1", GOOD_ID, "AB12345").await;
+    assert_eq!(
+        again["data"]["applyForPermit"]["permit"]["status"], "PENDING_PAYMENT",
+        "{again}"
+    );
+}

@@ -3,6 +3,10 @@
 //! `fulfil`, in the transaction that marks the request paid).
 
 use crate::context::RequestContext;
+
+/// How long an approved application waits for its payment before it is cancelled.
+pub const PENDING_PAYMENT_HOLD: chrono::Duration = chrono::Duration::hours(24);
+
 use crate::eligibility::{self, EligibilityCheck};
 use crate::error::{ApiError, ApiResult};
 use crate::payments;
@@ -89,7 +93,9 @@ pub async fn apply_for_permit(
                 vat_code: price.vat_code.clone(),
             }],
             due_date: None,
-            expires_at: None,
+            // Unpaid, the application stops holding the applicant's one permit after this:
+            // the request expires and its pending permit is cancelled.
+            expires_at: Some(chrono::Utc::now() + PENDING_PAYMENT_HOLD),
             debtor: Some(debtor),
             callback_url: None,
             return_url: None,

@@ -853,6 +853,8 @@ impl TenantScope {
         let updated = load_request(&txn, self.tenant_id(), id).await?;
         self.queue_callback(&txn, &updated, "payment_request.cancelled")
             .await?;
+        self.cancel_permits_for_request(&txn, id, actor, "payment request cancelled")
+            .await?;
         crate::platform::write_audit(
             &txn,
             crate::platform::AuditEntry {
@@ -1371,6 +1373,8 @@ impl TenantScope {
             .await?;
         let updated = load_request(&txn, self.tenant_id(), id).await?;
         self.queue_callback(&txn, &updated, "payment_request.expired")
+            .await?;
+        self.cancel_permits_for_request(&txn, id, &Actor::System, "payment request expired unpaid")
             .await?;
         txn.commit().await?;
         Ok(true)

@@ -385,6 +385,55 @@ impl TenantScope {
         Ok(())
     }
 
+    /// Cancels, inside the caller's transaction, the permits still waiting for the payment
+    /// request `request_id` when that request is cancelled or expires: a permit nobody paid for
+    /// must not keep holding the applicant's (and the vehicle's) one permit.
+    pub(crate) async fn cancel_permits_for_request(
+        &self,
+        txn: &DatabaseTransaction,
+        request_id: Uuid,
+        actor: &Actor,
+        why: &str,
+    ) -> Result<(), StoreError> {
+        let waiting = permit::Entity::find()
+            .filter(permit::Column::TenantId.eq(self.tenant_id()))
+            .filter(permit::Column::PaymentRequestId.eq(request_id))
+            .filter(permit::Column::Status.eq(PermitStatus::PendingPayment.as_str()))
+            .all(txn)
+            .await?;
+        let now = Utc::now();
+        for row in waiting {
+            permit::Entity::update_many()
+                .set(permit::ActiveModel {
+                    status: Set(PermitStatus::Cancelled.as_str().to_owned()),
+                    updated_at: Set(now),
+                    ..Default::default()
+                })
+                .filter(permit::Column::Id.eq(row.id))
+                .filter(permit::Column::Status.eq(PermitStatus::PendingPayment.as_str()))
+                .exec(txn)
+                .await?;
+            crate::platform::write_audit(
+                txn,
+                crate::platform::AuditEntry {
+                    tenant_id: Some(self.tenant_id()),
+                    actor,
+                    action: "permit.cancel",
+                    entity_type: "permit",
+                    entity_id: row.id.to_string(),
+                    before: Some(serde_json::json!({ "status": row.status })),
+                    after: Some(serde_json::json!({
+                        "status": PermitStatus::Cancelled.as_str(),
+                        "reason": why,
+                        "paymentRequestId": request_id,
+                    })),
+                },
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
     /// Permits matching `filter`, newest first.
     pub async fn permits(&self, filter: PermitFilter) -> Result<Vec<PermitRecord>, StoreError> {
         let txn = self.begin_read().await?;
