@@ -1,7 +1,7 @@
 //! Register keys with their check rules (STANDARDS §6): national ids (DK CPR, NL BSN, PL PESEL),
 //! company ids (DK CVR, NL KvK, PL NIP) and number plates. Each constructor is the only way in,
 //! so a value of the type is valid. National ids never print in clear: `Display` and `Debug`
-//! show the first six digits and `****`.
+//! show the first six digits and `****` (a BSN only its last two).
 
 use chrono::NaiveDate;
 use hmac::{Hmac, Mac};
@@ -195,10 +195,21 @@ impl NationalId {
         &self.digits
     }
 
-    /// The first six digits and `****`, e.g. `211062****`: safe for logs and screens.
+    /// A form safe for logs and screens. CPR and PESEL show their first six digits (the
+    /// date of birth a clerk checks against the person) and `****`, e.g. `211062****`. A BSN
+    /// carries no date and six of its nine digits would nearly give it away, so it shows only
+    /// its last two: `*******82`.
     pub fn masked(&self) -> String {
-        let head: String = self.digits.chars().take(6).collect();
-        format!("{head}****")
+        match self.kind {
+            NationalIdKind::Bsn => {
+                let tail: String = self.digits.chars().skip(7).collect();
+                format!("*******{tail}")
+            }
+            _ => {
+                let head: String = self.digits.chars().take(6).collect();
+                format!("{head}****")
+            }
+        }
     }
 
     /// A keyed pseudonym (HMAC-SHA256, hex) of the number, so look-ups of one person can be
@@ -466,5 +477,13 @@ mod tests {
         assert_eq!(a.len(), 64);
         assert_ne!(a, id.pseudonym(b"key-2"));
         assert!(!a.contains("2110625629"));
+    }
+
+    #[test]
+    fn a_bsn_is_masked_harder_than_a_date_based_id() {
+        let bsn = NationalId::parse(IdCountry::Netherlands, "999993653")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(bsn.masked(), "*******53");
+        assert!(!format!("{bsn:?}").contains("99999"));
     }
 }
