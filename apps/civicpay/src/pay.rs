@@ -61,6 +61,15 @@ async fn scope_of(data: &AppData, slug: &str) -> Result<TenantScope, Box<HttpRes
     }
 }
 
+/// The council of the path and the id in it, or the finished error page.
+async fn scope_and_id(
+    data: &AppData,
+    slug: &str,
+    raw_id: &str,
+) -> Result<(TenantScope, Uuid), Box<HttpResponse>> {
+    Ok((scope_of(data, slug).await?, parse_id(raw_id)?))
+}
+
 fn parse_id(raw: &str) -> Result<Uuid, Box<HttpResponse>> {
     Uuid::parse_str(raw).map_err(|_| {
         Box::new(error_response(&ApiError::not_found(format!(
@@ -72,12 +81,8 @@ fn parse_id(raw: &str) -> Result<Uuid, Box<HttpResponse>> {
 /// The pay link of a payment request: what it is for, and a button to pay.
 async fn pay_page(data: web::Data<AppData>, path: web::Path<(String, String)>) -> HttpResponse {
     let (slug, id) = path.into_inner();
-    let scope = match scope_of(&data, &slug).await {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
-    let id = match parse_id(&id) {
-        Ok(id) => id,
+    let (scope, id) = match scope_and_id(&data, &slug, &id).await {
+        Ok(found) => found,
         Err(r) => return *r,
     };
     let request = match scope.payment_request(id).await {
@@ -136,12 +141,8 @@ async fn pay_start(
     form: web::Form<PayForm>,
 ) -> HttpResponse {
     let (slug, id) = path.into_inner();
-    let scope = match scope_of(&data, &slug).await {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
-    let id = match parse_id(&id) {
-        Ok(id) => id,
+    let (scope, id) = match scope_and_id(&data, &slug, &id).await {
+        Ok(found) => found,
         Err(r) => return *r,
     };
     let email = match form
@@ -204,12 +205,8 @@ fn status_text(payment: &PaymentRecord) -> (&'static str, bool) {
 /// Where the PSP sends the customer back: the payment's status, refreshing while pending.
 async fn status_page(data: web::Data<AppData>, path: web::Path<(String, String)>) -> HttpResponse {
     let (slug, id) = path.into_inner();
-    let scope = match scope_of(&data, &slug).await {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
-    let id = match parse_id(&id) {
-        Ok(id) => id,
+    let (scope, id) = match scope_and_id(&data, &slug, &id).await {
+        Ok(found) => found,
         Err(r) => return *r,
     };
     let detail = match scope.payment(id).await {
