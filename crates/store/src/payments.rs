@@ -4,8 +4,7 @@
 //! with its outbox rows when something must leave the process.
 
 use crate::entity::{
-    outbox, payment, payment_event, payment_line, payment_request, payment_request_line,
-    reference_counter, refund,
+    outbox, payment, payment_event, payment_line, payment_request, payment_request_line, refund,
 };
 use crate::error::StoreError;
 use crate::scope::TenantScope;
@@ -494,41 +493,40 @@ pub(crate) async fn enqueue(
 }
 
 impl TenantScope {
-    /// The next number of the council's reference sequence (starts at 1000).
+    /// The next number of the council's reference sequence (starts at 1000). The counter row
+    /// is created on first use with `ON CONFLICT DO NOTHING` and then always incremented by the
+    /// same UPDATE, so two first uses racing on PostgreSQL cannot both get 1000.
     async fn next_reference_number(&self, txn: &DatabaseTransaction) -> Result<u64, StoreError> {
         let backend = txn.get_database_backend();
         let tenant = self.tenant_id();
         let (update, insert) = match backend {
             DbBackend::Postgres => (
                 "UPDATE reference_counters SET next_value = next_value + 1 WHERE tenant_id = $1 RETURNING next_value - 1 AS value",
-                "INSERT INTO reference_counters (tenant_id, next_value) VALUES ($1, 1001) ON CONFLICT (tenant_id) DO NOTHING",
+                "INSERT INTO reference_counters (tenant_id, next_value) VALUES ($1, 1000) ON CONFLICT (tenant_id) DO NOTHING",
             ),
             _ => (
                 "UPDATE reference_counters SET next_value = next_value + 1 WHERE tenant_id = ? RETURNING next_value - 1 AS value",
-                "INSERT INTO reference_counters (tenant_id, next_value) VALUES (?, 1001) ON CONFLICT (tenant_id) DO NOTHING",
+                "INSERT INTO reference_counters (tenant_id, next_value) VALUES (?, 1000) ON CONFLICT (tenant_id) DO NOTHING",
             ),
         };
-        if let Some(row) = txn
-            .query_one_raw(Statement::from_sql_and_values(
-                backend,
-                update,
-                [tenant.into()],
-            ))
-            .await?
-        {
-            let value: i64 = row.try_get("", "value")?;
-            return u64::try_from(value).map_err(StoreError::corrupt);
-        }
         txn.execute_raw(Statement::from_sql_and_values(
             backend,
             insert,
             [tenant.into()],
         ))
         .await?;
-        let _ = reference_counter::Entity::find_by_id(tenant)
-            .one(txn)
-            .await?;
-        Ok(1000)
+        let row = txn
+            .query_one_raw(Statement::from_sql_and_values(
+                backend,
+                update,
+                [tenant.into()],
+            ))
+            .await?
+            .ok_or_else(|| {
+                StoreError::corrupt("reference counter missing right after its insert")
+            })?;
+        let value: i64 = row.try_get("", "value")?;
+        u64::try_from(value).map_err(StoreError::corrupt)
     }
 
     async fn new_reference(

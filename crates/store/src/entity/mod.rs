@@ -15,7 +15,6 @@ pub mod person_lookup;
 pub mod price_version;
 pub mod product;
 pub mod psp_event;
-pub mod reference_counter;
 pub mod refund;
 pub mod tenant;
 pub mod tenant_host;
