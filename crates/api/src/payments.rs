@@ -134,9 +134,20 @@ pub async fn start_checkout(
             actor,
         )
         .await?;
-    let description = match request_ids {
-        [one] => scope.payment_request(*one).await?.description,
+    let mut requests = Vec::with_capacity(request_ids.len());
+    for id in request_ids {
+        requests.push(scope.payment_request(*id).await?);
+    }
+    let description = match requests.as_slice() {
+        [one] => one.description.clone(),
         _ => format!("{} bills", request_ids.len()),
+    };
+    // A request under staff review (S0-6) is only authorized, whatever the caller asked for:
+    // the caseworker's approval captures it.
+    let capture = if requests.iter().any(|r| r.capture_later) {
+        CaptureMode::Manual
+    } else {
+        capture
     };
     let hosted = gateway
         .create_hosted_payment(&HostedPaymentRequest {

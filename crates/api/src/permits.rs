@@ -100,6 +100,7 @@ pub async fn apply_for_permit(
             callback_url: None,
             return_url: None,
             allow_partial: false,
+            capture_later: false,
         })
     } else {
         None

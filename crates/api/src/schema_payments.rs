@@ -741,6 +741,7 @@ impl PaymentMutation {
             callback_url: input.callback_url,
             return_url: input.return_url,
             allow_partial: input.allow_partial_payment,
+            capture_later: false,
         };
         let record = payments::create_payment_request(
             &scope,

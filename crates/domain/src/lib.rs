@@ -9,6 +9,7 @@ pub mod ids;
 pub mod locale;
 pub mod payment;
 pub mod permit;
+pub mod pricing;
 pub mod reference;
 pub mod roles;
 
@@ -23,6 +24,12 @@ pub use payment::{
     apply as apply_payment_event,
 };
 pub use permit::PermitStatus;
+pub use pricing::{
+    Delivery, EmissionTable, PriceQuote, PricedItem, PricingError, ProrationUnit, QuoteBuilder,
+    QuoteLine, QuoteLineKind, RegisteredLetterRule, emission_price, normalize_fuel_class,
+    prorate_period, quote_cancellation_refund, quote_extension, quote_new_permit, quote_renewal,
+    quote_zone_change, registered_letter_applies, unused_part, unused_share,
+};
 pub use reference::{
     PaymentReference, ReferenceError, ReferenceScheme, iso7064_mod97_10, luhn_check_digit,
 };

@@ -5,6 +5,7 @@
 //! crate: callers get record types. Must not depend on the API or web layers.
 
 mod catalogue;
+mod corrections;
 mod delivery;
 mod entity;
 mod error;
@@ -18,6 +19,7 @@ mod scope;
 mod staff;
 
 pub use catalogue::{NewProduct, ProductPatch, ZoneInput};
+pub use corrections::{Correction, CorrectionRecord};
 pub use delivery::{
     AttemptRecord, DeliveryAttempt, IDEMPOTENCY_RETENTION, IdempotencyClaim, OutboxRecord,
     PspEventClaim,
@@ -32,7 +34,7 @@ pub use payments::{
 };
 pub use permits::{
     ALREADY_HOLDS_RESIDENT, HeldPermits, NewPermit, PermitFilter, PermitRecord,
-    VEHICLE_HOLDS_RESIDENT,
+    VEHICLE_HOLDS_RESIDENT, one_year_from,
 };
 pub use platform::{Backend, Store};
 pub use records::{

@@ -122,6 +122,8 @@ pub struct NewPaymentRequest {
     pub callback_url: Option<String>,
     pub return_url: Option<String>,
     pub allow_partial: bool,
+    /// Only authorize the payer's payment; staff capture it on approval (S0-6).
+    pub capture_later: bool,
 }
 
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
@@ -158,6 +160,8 @@ pub struct PaymentRequestRecord {
     pub created_by: String,
     pub created_at: DateTime<Utc>,
     pub paid_at: Option<DateTime<Utc>>,
+    /// Its payments are only authorized; staff capture them on approval.
+    pub capture_later: bool,
     pub lines: Vec<PaymentRequestLineRecord>,
 }
 
@@ -313,6 +317,10 @@ fn money(minor: i64, currency: &str) -> Result<Money, StoreError> {
     ))
 }
 
+/// `payment_requests.capture_mode` values.
+pub(crate) const CAPTURE_AUTOMATIC: &str = "automatic";
+pub(crate) const CAPTURE_MANUAL: &str = "manual";
+
 fn request_record(
     row: payment_request::Model,
     lines: Vec<payment_request_line::Model>,
@@ -352,6 +360,7 @@ fn request_record(
         created_by: row.created_by,
         created_at: row.created_at,
         paid_at: row.paid_at,
+        capture_later: row.capture_mode == CAPTURE_MANUAL,
         lines,
     })
 }
@@ -666,6 +675,12 @@ impl TenantScope {
             created_at: Set(now),
             updated_at: Set(now),
             paid_at: Set(None),
+            capture_mode: Set(if new.capture_later {
+                CAPTURE_MANUAL
+            } else {
+                CAPTURE_AUTOMATIC
+            }
+            .to_owned()),
         })
         .exec_without_returning(txn)
         .await
@@ -826,11 +841,29 @@ impl TenantScope {
                 current.reference, current.status
             )));
         }
+        let updated = self.cancel_open_request_in(&txn, id, actor).await?;
+        txn.commit().await?;
+        Ok(updated)
+    }
+
+    /// Cancels request `id` inside the caller's transaction when it is open (a request that
+    /// is paid, cancelled or expired is left as it is): CONFLICT while a payment of it is in
+    /// progress. Its system is told, and the permits waiting for it are cancelled.
+    pub(crate) async fn cancel_open_request_in(
+        &self,
+        txn: &DatabaseTransaction,
+        id: Uuid,
+        actor: &Actor,
+    ) -> Result<PaymentRequestRecord, StoreError> {
+        let current = load_request(txn, self.tenant_id(), id).await?;
+        if current.status != "open" {
+            return Ok(current);
+        }
         let in_progress = payment::Entity::find()
             .filter(payment::Column::TenantId.eq(self.tenant_id()))
             .filter(payment::Column::PaymentRequestId.eq(id))
             .filter(payment::Column::Status.is_in(["pending", "authorized", "capture_requested"]))
-            .count(&txn)
+            .count(txn)
             .await?;
         if in_progress > 0 {
             return Err(StoreError::Conflict(format!(
@@ -846,15 +879,15 @@ impl TenantScope {
             })
             .filter(payment_request::Column::Id.eq(id))
             .filter(payment_request::Column::TenantId.eq(self.tenant_id()))
-            .exec(&txn)
+            .exec(txn)
             .await?;
-        let updated = load_request(&txn, self.tenant_id(), id).await?;
-        self.queue_callback(&txn, &updated, "payment_request.cancelled")
+        let updated = load_request(txn, self.tenant_id(), id).await?;
+        self.queue_callback(txn, &updated, "payment_request.cancelled")
             .await?;
-        self.cancel_permits_for_request(&txn, id, actor, "payment request cancelled")
+        self.cancel_permits_for_request(txn, id, actor, "payment request cancelled")
             .await?;
         crate::platform::write_audit(
-            &txn,
+            txn,
             crate::platform::AuditEntry {
                 tenant_id: Some(self.tenant_id()),
                 actor,
@@ -866,7 +899,6 @@ impl TenantScope {
             },
         )
         .await?;
-        txn.commit().await?;
         Ok(updated)
     }
 
@@ -1847,7 +1879,7 @@ fn refund_record(row: refund::Model, currency: &str) -> Result<RefundRecord, Sto
     })
 }
 
-async fn load_request(
+pub(crate) async fn load_request(
     txn: &impl ConnectionTrait,
     tenant_id: Uuid,
     id: Uuid,

@@ -43,6 +43,22 @@ pub struct NewPermit {
     pub plate: Option<String>,
     /// Every rule result of the decision.
     pub evaluation: serde_json::Value,
+    /// The holder's name and one-line address from the person register (for letters and the
+    /// re-match; kept current by the re-match).
+    pub holder_name: Option<String>,
+    pub holder_address: Option<String>,
+    /// `post` or `pickup`.
+    pub delivery: Option<String>,
+    /// The price, explained line by line (a `PriceQuote` as JSON).
+    pub price: Option<serde_json::Value>,
+    /// The first day the permit may be valid (a renewal starts the day after the old one
+    /// ends); `None`: from the day it is paid.
+    pub starts_on: Option<NaiveDate>,
+    /// The clerk's reason for continuing without an answer from a register (the application
+    /// then always goes to a caseworker).
+    pub manual_reason: Option<String>,
+    /// The permit this one renews (not counted as held by this application).
+    pub replaces_permit_id: Option<Uuid>,
 }
 
 impl NewPermit {
@@ -50,6 +66,10 @@ impl NewPermit {
     pub fn is_resident(&self) -> bool {
         is_resident(&self.kind, self.zone_code.as_deref())
     }
+}
+
+pub(crate) fn is_resident_model(row: &permit::Model) -> bool {
+    is_resident(&row.kind, row.zone_code.as_deref())
 }
 
 fn is_resident(kind: &str, zone: Option<&str>) -> bool {
@@ -75,6 +95,28 @@ pub struct PermitRecord {
     pub created_by: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub holder_name: Option<String>,
+    pub holder_address: Option<String>,
+    pub delivery: Option<String>,
+    pub price: Option<serde_json::Value>,
+    pub starts_on: Option<NaiveDate>,
+    /// Why it was rejected by a caseworker, revoked, or deactivated by the re-match.
+    pub decision_reason: Option<String>,
+    pub reviewed_by: Option<String>,
+    pub reviewed_at: Option<DateTime<Utc>>,
+    pub replaces_permit_id: Option<Uuid>,
+    pub temporary_plate: Option<String>,
+    pub temporary_until: Option<NaiveDate>,
+    pub manual_reason: Option<String>,
+    /// When the re-match last checked it against the registers.
+    pub checked_at: Option<DateTime<Utc>>,
+}
+
+impl PermitRecord {
+    /// A resident permit: kind `permit` with a zone.
+    pub fn is_resident(&self) -> bool {
+        is_resident(&self.kind, self.zone_code.as_deref())
+    }
 }
 
 fn status_str<S: serde::Serializer>(status: &PermitStatus, s: S) -> Result<S::Ok, S::Error> {
@@ -101,6 +143,19 @@ impl TryFrom<permit::Model> for PermitRecord {
             created_by: m.created_by,
             created_at: m.created_at,
             updated_at: m.updated_at,
+            holder_name: m.holder_name,
+            holder_address: m.holder_address,
+            delivery: m.delivery,
+            price: m.price,
+            starts_on: m.starts_on,
+            decision_reason: m.decision_reason,
+            reviewed_by: m.reviewed_by,
+            reviewed_at: m.reviewed_at,
+            replaces_permit_id: m.replaces_permit_id,
+            temporary_plate: m.temporary_plate,
+            temporary_until: m.temporary_until,
+            manual_reason: m.manual_reason,
+            checked_at: m.checked_at,
         })
     }
 }
@@ -143,35 +198,52 @@ fn count_kinds(rows: &[(String, Option<String>)]) -> Vec<(String, i64)> {
     counts
 }
 
+/// The first and last day of a one-year permit that starts on `from`.
+pub fn one_year_from(from: NaiveDate) -> Result<(NaiveDate, NaiveDate), StoreError> {
+    let to = from
+        .checked_add_months(Months::new(12))
+        .and_then(|d| d.checked_sub_days(Days::new(1)))
+        .ok_or_else(|| StoreError::Invalid("permit validity out of range".into()))?;
+    Ok((from, to))
+}
+
+fn statuses(list: &[PermitStatus]) -> Vec<&'static str> {
+    list.iter().map(|s| s.as_str()).collect()
+}
+
 impl TenantScope {
     async fn held_in(
         &self,
         txn: &impl ConnectionTrait,
         holder_key: &str,
         plate: Option<&str>,
+        except: Option<Uuid>,
     ) -> Result<HeldPermits, StoreError> {
-        let of_holder: Vec<(String, Option<String>)> = permit::Entity::find()
+        let mut of_holder = permit::Entity::find()
             .select_only()
             .column(permit::Column::Kind)
             .column(permit::Column::ZoneCode)
             .filter(permit::Column::TenantId.eq(self.tenant_id()))
             .filter(permit::Column::HolderKey.eq(holder_key))
-            .filter(permit::Column::Status.is_in(holding()))
-            .into_tuple()
-            .all(txn)
-            .await?;
+            .filter(permit::Column::Status.is_in(holding()));
+        if let Some(except) = except {
+            of_holder = of_holder.filter(permit::Column::Id.ne(except));
+        }
+        let of_holder: Vec<(String, Option<String>)> =
+            of_holder.into_tuple().all(txn).await?;
         let of_vehicle: Vec<(String, Option<String>)> = match plate {
             Some(plate) => {
-                permit::Entity::find()
+                let mut query = permit::Entity::find()
                     .select_only()
                     .column(permit::Column::Kind)
                     .column(permit::Column::ZoneCode)
                     .filter(permit::Column::TenantId.eq(self.tenant_id()))
                     .filter(permit::Column::Plate.eq(plate))
-                    .filter(permit::Column::Status.is_in(holding()))
-                    .into_tuple()
-                    .all(txn)
-                    .await?
+                    .filter(permit::Column::Status.is_in(holding()));
+                if let Some(except) = except {
+                    query = query.filter(permit::Column::Id.ne(except));
+                }
+                query.into_tuple().all(txn).await?
             }
             None => Vec::new(),
         };
@@ -186,16 +258,33 @@ impl TenantScope {
         })
     }
 
-    /// The held permits of the applicant `holder_key` and of the vehicle `plate`.
+    /// The held permits of the applicant `holder_key` and of the vehicle `plate`, leaving out
+    /// the permit `except` (the one a renewal or a correction replaces).
     pub async fn held_permits(
         &self,
         holder_key: &str,
         plate: Option<&str>,
+        except: Option<Uuid>,
     ) -> Result<HeldPermits, StoreError> {
         let txn = self.begin_read().await?;
-        let held = self.held_in(&txn, holder_key, plate).await?;
+        let held = self.held_in(&txn, holder_key, plate, except).await?;
         txn.commit().await?;
         Ok(held)
+    }
+
+    /// Whether the vehicle `plate` holds a resident permit (other than `except`), inside
+    /// `txn` — with the vehicle's advisory lock on PostgreSQL.
+    pub(crate) async fn held_vehicle_in(
+        &self,
+        txn: &DatabaseTransaction,
+        plate: &str,
+        except: Option<Uuid>,
+    ) -> Result<bool, StoreError> {
+        self.lock_applicant(txn, "vehicle-change", Some(plate)).await?;
+        Ok(self
+            .held_in(txn, "", Some(plate), except)
+            .await?
+            .vehicle_has_resident)
     }
 
     /// Serialises applications per holder and per vehicle until the transaction ends. SQLite's
@@ -226,11 +315,32 @@ impl TenantScope {
         Ok(())
     }
 
-    /// Stores a permit — and, for an approved one, its payment request (external reference
-    /// `permit-<id>`) — in one write transaction that first re-counts the holder's and the
-    /// vehicle's held permits: a holding resident permit is refused (CONFLICT) when the person
-    /// or the vehicle got one in the meantime (a concurrent application). Rejected permits are
-    /// always stored.
+    /// Refuses (CONFLICT) a holding resident permit for a person or vehicle that got one in
+    /// the meantime; must run inside the write transaction that stores the permit.
+    async fn recheck_resident_hold(
+        &self,
+        txn: &DatabaseTransaction,
+        holder_key: &str,
+        plate: Option<&str>,
+        except: Option<Uuid>,
+    ) -> Result<(), StoreError> {
+        self.lock_applicant(txn, holder_key, plate).await?;
+        let held = self.held_in(txn, holder_key, plate, except).await?;
+        if held.holder_resident_zone.is_some() {
+            return Err(StoreError::Conflict(ALREADY_HOLDS_RESIDENT.into()));
+        }
+        if held.vehicle_has_resident {
+            return Err(StoreError::Conflict(VEHICLE_HOLDS_RESIDENT.into()));
+        }
+        Ok(())
+    }
+
+    /// Stores a permit — and, when it must be paid for, its payment request (external
+    /// reference `permit-<id>`) — in one write transaction that first re-counts the holder's
+    /// and the vehicle's held permits: a holding resident permit is refused (CONFLICT) when the
+    /// person or the vehicle got one in the meantime (a concurrent application). Rejected
+    /// permits are always stored. A permit given as `Active` (approved and free) is valid from
+    /// today (or its `starts_on`) at once.
     pub async fn insert_permit_if_allowed(
         &self,
         new: NewPermit,
@@ -244,17 +354,13 @@ impl TenantScope {
         }
         let txn = self.begin().await?;
         if new.status.is_holding() && new.is_resident() {
-            self.lock_applicant(&txn, &new.holder_key, new.plate.as_deref())
-                .await?;
-            let held = self
-                .held_in(&txn, &new.holder_key, new.plate.as_deref())
-                .await?;
-            if held.holder_resident_zone.is_some() {
-                return Err(StoreError::Conflict(ALREADY_HOLDS_RESIDENT.into()));
-            }
-            if held.vehicle_has_resident {
-                return Err(StoreError::Conflict(VEHICLE_HOLDS_RESIDENT.into()));
-            }
+            self.recheck_resident_hold(
+                &txn,
+                &new.holder_key,
+                new.plate.as_deref(),
+                new.replaces_permit_id,
+            )
+            .await?;
         }
         let id = Uuid::now_v7();
         let request = match payment {
@@ -265,6 +371,13 @@ impl TenantScope {
             None => None,
         };
         let now = Utc::now();
+        let (valid_from, valid_to) = if new.status == PermitStatus::Active {
+            let today = self.tenant().today(now);
+            let (from, to) = one_year_from(new.starts_on.map_or(today, |s| s.max(today)))?;
+            (Some(from), Some(to))
+        } else {
+            (None, None)
+        };
         let model = permit::Model {
             id,
             tenant_id: self.tenant_id(),
@@ -276,62 +389,128 @@ impl TenantScope {
             holder_display: new.holder_display,
             plate: new.plate,
             zone_code: new.zone_code,
-            valid_from: None,
-            valid_to: None,
+            valid_from,
+            valid_to,
             evaluation: new.evaluation,
             payment_request_id: request.as_ref().map(|r| r.id),
             created_by: actor.label(),
             created_at: now,
             updated_at: now,
+            holder_name: new.holder_name,
+            holder_address: new.holder_address,
+            delivery: new.delivery,
+            price: new.price,
+            starts_on: new.starts_on,
+            decision_reason: None,
+            reviewed_by: None,
+            reviewed_at: None,
+            replaces_permit_id: new.replaces_permit_id,
+            temporary_plate: None,
+            temporary_until: None,
+            manual_reason: new.manual_reason,
+            checked_at: None,
         };
-        permit::Entity::insert(permit::ActiveModel {
-            id: Set(model.id),
-            tenant_id: Set(model.tenant_id),
-            product_id: Set(model.product_id),
-            sku: Set(model.sku.clone()),
-            kind: Set(model.kind.clone()),
-            status: Set(model.status.clone()),
-            holder_key: Set(model.holder_key.clone()),
-            holder_display: Set(model.holder_display.clone()),
-            plate: Set(model.plate.clone()),
-            zone_code: Set(model.zone_code.clone()),
-            valid_from: Set(None),
-            valid_to: Set(None),
-            evaluation: Set(model.evaluation.clone()),
-            payment_request_id: Set(model.payment_request_id),
-            created_by: Set(model.created_by.clone()),
-            created_at: Set(now),
-            updated_at: Set(now),
-        })
-        .exec_without_returning(&txn)
-        .await?;
-        crate::platform::write_audit(
+        permit::Entity::insert(permit::ActiveModel::from(model.clone()))
+            .exec_without_returning(&txn)
+            .await?;
+        self.permit_audit(
             &txn,
-            crate::platform::AuditEntry {
-                tenant_id: Some(self.tenant_id()),
-                actor,
-                action: "permit.apply",
-                entity_type: "permit",
-                entity_id: id.to_string(),
-                before: None,
-                after: Some(serde_json::json!({
-                    "sku": model.sku,
-                    "status": model.status,
-                    "holder": model.holder_display,
-                    "plate": model.plate,
-                    "paymentRequestId": model.payment_request_id,
-                })),
-            },
+            actor,
+            "permit.apply",
+            id,
+            None,
+            serde_json::json!({
+                "sku": model.sku,
+                "status": model.status,
+                "holder": model.holder_display,
+                "plate": model.plate,
+                "paymentRequestId": model.payment_request_id,
+                "manualReason": model.manual_reason,
+                "replaces": model.replaces_permit_id,
+            }),
         )
         .await?;
         txn.commit().await?;
         Ok((model.try_into()?, request))
     }
 
+    pub(crate) async fn permit_audit(
+        &self,
+        txn: &DatabaseTransaction,
+        actor: &Actor,
+        action: &str,
+        id: Uuid,
+        before: Option<serde_json::Value>,
+        after: serde_json::Value,
+    ) -> Result<(), StoreError> {
+        crate::platform::write_audit(
+            txn,
+            crate::platform::AuditEntry {
+                tenant_id: Some(self.tenant_id()),
+                actor,
+                action,
+                entity_type: "permit",
+                entity_id: id.to_string(),
+                before,
+                after: Some(after),
+            },
+        )
+        .await
+    }
+
+    /// One permit of this council, read inside `txn` (NOT_FOUND for another council's).
+    pub(crate) async fn permit_in(
+        &self,
+        txn: &impl ConnectionTrait,
+        id: Uuid,
+    ) -> Result<permit::Model, StoreError> {
+        permit::Entity::find_by_id(id)
+            .filter(permit::Column::TenantId.eq(self.tenant_id()))
+            .one(txn)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("permit {id}")))
+    }
+
+    /// One permit of this council.
+    pub async fn permit(&self, id: Uuid) -> Result<PermitRecord, StoreError> {
+        let txn = self.begin_read().await?;
+        let row = self.permit_in(&txn, id).await?;
+        txn.commit().await?;
+        row.try_into()
+    }
+
+    /// Moves permit `id` from one of `from` to `patch`'s status, inside `txn`; CONFLICT when
+    /// it is in another status (someone else got there first).
+    pub(crate) async fn transition_permit(
+        &self,
+        txn: &DatabaseTransaction,
+        id: Uuid,
+        from: &[PermitStatus],
+        mut patch: permit::ActiveModel,
+    ) -> Result<(), StoreError> {
+        patch.updated_at = Set(Utc::now());
+        let done = permit::Entity::update_many()
+            .set(patch)
+            .filter(permit::Column::Id.eq(id))
+            .filter(permit::Column::TenantId.eq(self.tenant_id()))
+            .filter(permit::Column::Status.is_in(statuses(from)))
+            .exec(txn)
+            .await?;
+        if done.rows_affected != 1 {
+            let current = self.permit_in(txn, id).await?;
+            return Err(StoreError::Conflict(format!(
+                "the permit is {}; expected {}",
+                current.status,
+                statuses(from).join(" or ")
+            )));
+        }
+        Ok(())
+    }
+
     /// Activates, inside the caller's transaction, the permits waiting for the payment request
-    /// `request_id` (status `pending_payment`): `active`, valid from the council's today for a
-    /// year (`valid_to` = `valid_from` + 1 year − 1 day; the period will come from the product
-    /// later). Called by `fulfil` once the request is paid, so it happens exactly once.
+    /// `request_id` (status `pending_payment`): `active`, valid for a year from the council's
+    /// today or the permit's own later start (a renewal). Called by `fulfil` once the request
+    /// is paid, so it happens exactly once.
     pub(crate) async fn activate_permits_for_request(
         &self,
         txn: &DatabaseTransaction,
@@ -344,50 +523,44 @@ impl TenantScope {
             .filter(permit::Column::Status.eq(PermitStatus::PendingPayment.as_str()))
             .all(txn)
             .await?;
-        let now = Utc::now();
-        let from = self.tenant().today(now);
-        let to = from
-            .checked_add_months(Months::new(12))
-            .and_then(|d| d.checked_sub_days(Days::new(1)))
-            .ok_or_else(|| StoreError::Invalid("permit validity out of range".into()))?;
+        let today = self.tenant().today(Utc::now());
         for row in waiting {
-            permit::Entity::update_many()
-                .set(permit::ActiveModel {
+            let (from, to) = one_year_from(row.starts_on.map_or(today, |s| s.max(today)))?;
+            self.transition_permit(
+                txn,
+                row.id,
+                &[PermitStatus::PendingPayment],
+                permit::ActiveModel {
                     status: Set(PermitStatus::Active.as_str().to_owned()),
                     valid_from: Set(Some(from)),
                     valid_to: Set(Some(to)),
-                    updated_at: Set(now),
                     ..Default::default()
-                })
-                .filter(permit::Column::Id.eq(row.id))
-                .filter(permit::Column::Status.eq(PermitStatus::PendingPayment.as_str()))
-                .exec(txn)
-                .await?;
-            crate::platform::write_audit(
-                txn,
-                crate::platform::AuditEntry {
-                    tenant_id: Some(self.tenant_id()),
-                    actor,
-                    action: "permit.activate",
-                    entity_type: "permit",
-                    entity_id: row.id.to_string(),
-                    before: Some(serde_json::json!({ "status": row.status })),
-                    after: Some(serde_json::json!({
-                        "status": PermitStatus::Active.as_str(),
-                        "validFrom": from,
-                        "validTo": to,
-                        "paymentRequestId": request_id,
-                    })),
                 },
             )
             .await?;
+            self.permit_audit(
+                txn,
+                actor,
+                "permit.activate",
+                row.id,
+                Some(serde_json::json!({ "status": row.status })),
+                serde_json::json!({
+                    "status": PermitStatus::Active.as_str(),
+                    "validFrom": from,
+                    "validTo": to,
+                    "paymentRequestId": request_id,
+                }),
+            )
+            .await?;
         }
-        Ok(())
+        self.apply_corrections_for_request(txn, request_id, actor)
+            .await
     }
 
-    /// Cancels, inside the caller's transaction, the permits still waiting for the payment
-    /// request `request_id` when that request is cancelled or expires: a permit nobody paid for
-    /// must not keep holding the applicant's (and the vehicle's) one permit.
+    /// Cancels, inside the caller's transaction, the permits (and corrections) still waiting
+    /// for the payment request `request_id` when that request is cancelled or expires: a
+    /// permit nobody paid for must not keep holding the applicant's (and the vehicle's) one
+    /// permit. An application under review whose bill lapses is cancelled too.
     pub(crate) async fn cancel_permits_for_request(
         &self,
         txn: &DatabaseTransaction,
@@ -395,43 +568,192 @@ impl TenantScope {
         actor: &Actor,
         why: &str,
     ) -> Result<(), StoreError> {
+        let unpaid = [PermitStatus::PendingPayment, PermitStatus::WaitingReview];
         let waiting = permit::Entity::find()
             .filter(permit::Column::TenantId.eq(self.tenant_id()))
             .filter(permit::Column::PaymentRequestId.eq(request_id))
-            .filter(permit::Column::Status.eq(PermitStatus::PendingPayment.as_str()))
+            .filter(permit::Column::Status.is_in(statuses(&unpaid)))
             .all(txn)
             .await?;
-        let now = Utc::now();
         for row in waiting {
-            permit::Entity::update_many()
-                .set(permit::ActiveModel {
-                    status: Set(PermitStatus::Cancelled.as_str().to_owned()),
-                    updated_at: Set(now),
-                    ..Default::default()
-                })
-                .filter(permit::Column::Id.eq(row.id))
-                .filter(permit::Column::Status.eq(PermitStatus::PendingPayment.as_str()))
-                .exec(txn)
-                .await?;
-            crate::platform::write_audit(
+            self.transition_permit(
                 txn,
-                crate::platform::AuditEntry {
-                    tenant_id: Some(self.tenant_id()),
-                    actor,
-                    action: "permit.cancel",
-                    entity_type: "permit",
-                    entity_id: row.id.to_string(),
-                    before: Some(serde_json::json!({ "status": row.status })),
-                    after: Some(serde_json::json!({
-                        "status": PermitStatus::Cancelled.as_str(),
-                        "reason": why,
-                        "paymentRequestId": request_id,
-                    })),
+                row.id,
+                &unpaid,
+                permit::ActiveModel {
+                    status: Set(PermitStatus::Cancelled.as_str().to_owned()),
+                    decision_reason: Set(Some(why.to_owned())),
+                    ..Default::default()
                 },
             )
             .await?;
+            self.permit_audit(
+                txn,
+                actor,
+                "permit.cancel",
+                row.id,
+                Some(serde_json::json!({ "status": row.status })),
+                serde_json::json!({
+                    "status": PermitStatus::Cancelled.as_str(),
+                    "reason": why,
+                    "paymentRequestId": request_id,
+                }),
+            )
+            .await?;
         }
-        Ok(())
+        self.cancel_corrections_for_request(txn, request_id, why)
+            .await
+    }
+
+    /// A caseworker approves an application under review (S0-6): it now waits for its
+    /// payment to be captured (`pending_payment`), and a payment not made yet will be captured
+    /// at once when it is. Returns the permit and its payment request.
+    pub async fn approve_permit(
+        &self,
+        id: Uuid,
+        actor: &Actor,
+    ) -> Result<(PermitRecord, Option<PaymentRequestRecord>), StoreError> {
+        let txn = self.begin().await?;
+        let current = self.permit_in(&txn, id).await?;
+        let now = Utc::now();
+        let free = current.payment_request_id.is_none();
+        let mut patch = permit::ActiveModel {
+            status: Set(PermitStatus::PendingPayment.as_str().to_owned()),
+            reviewed_by: Set(Some(actor.label())),
+            reviewed_at: Set(Some(now)),
+            ..Default::default()
+        };
+        if free {
+            // Nothing to pay: valid from today (or its own start).
+            let today = self.tenant().today(now);
+            let (from, to) =
+                one_year_from(current.starts_on.map_or(today, |s| s.max(today)))?;
+            patch.status = Set(PermitStatus::Active.as_str().to_owned());
+            patch.valid_from = Set(Some(from));
+            patch.valid_to = Set(Some(to));
+        }
+        self.transition_permit(&txn, id, &[PermitStatus::WaitingReview], patch)
+            .await?;
+        if let Some(request_id) = current.payment_request_id {
+            crate::entity::payment_request::Entity::update_many()
+                .set(crate::entity::payment_request::ActiveModel {
+                    capture_mode: Set(crate::payments::CAPTURE_AUTOMATIC.to_owned()),
+                    updated_at: Set(now),
+                    ..Default::default()
+                })
+                .filter(crate::entity::payment_request::Column::Id.eq(request_id))
+                .filter(crate::entity::payment_request::Column::TenantId.eq(self.tenant_id()))
+                .exec(&txn)
+                .await?;
+        }
+        self.permit_audit(
+            &txn,
+            actor,
+            "permit.approve",
+            id,
+            Some(serde_json::json!({ "status": current.status })),
+            serde_json::json!({
+                "status": if free { "active" } else { "pending_payment" },
+                "reviewedBy": actor.label(),
+            }),
+        )
+        .await?;
+        let updated = self.permit_in(&txn, id).await?;
+        let request = match updated.payment_request_id {
+            Some(request_id) => Some(
+                crate::payments::load_request(&txn, self.tenant_id(), request_id).await?,
+            ),
+            None => None,
+        };
+        txn.commit().await?;
+        Ok((updated.try_into()?, request))
+    }
+
+    /// Ends a permit with a reason, from one of `from`, to `to` (`rejected` by a caseworker,
+    /// `cancelled` when staff revoke it or its holder cancels it); its open bill, if any, is
+    /// cancelled in the same transaction (the caller voids an authorization first).
+    pub async fn end_permit(
+        &self,
+        id: Uuid,
+        from: &[PermitStatus],
+        to: PermitStatus,
+        reason: &str,
+        action: &str,
+        actor: &Actor,
+    ) -> Result<PermitRecord, StoreError> {
+        let reason = reason.trim();
+        if reason.is_empty() || reason.chars().count() > 500 {
+            return Err(StoreError::Invalid("reason: 1-500 characters".into()));
+        }
+        let txn = self.begin().await?;
+        let current = self.permit_in(&txn, id).await?;
+        self.transition_permit(
+            &txn,
+            id,
+            from,
+            permit::ActiveModel {
+                status: Set(to.as_str().to_owned()),
+                decision_reason: Set(Some(reason.to_owned())),
+                reviewed_by: Set(Some(actor.label())),
+                reviewed_at: Set(Some(Utc::now())),
+                ..Default::default()
+            },
+        )
+        .await?;
+        if let Some(request_id) = current.payment_request_id {
+            self.cancel_open_request_in(&txn, request_id, actor).await?;
+        }
+        self.permit_audit(
+            &txn,
+            actor,
+            action,
+            id,
+            Some(serde_json::json!({ "status": current.status })),
+            serde_json::json!({ "status": to.as_str(), "reason": reason }),
+        )
+        .await?;
+        let updated = self.permit_in(&txn, id).await?;
+        txn.commit().await?;
+        updated.try_into()
+    }
+
+    /// Active permits whose last day has passed become `expired`. Returns how many.
+    pub async fn expire_permits(&self) -> Result<u64, StoreError> {
+        let today = self.tenant().today(Utc::now());
+        let txn = self.begin().await?;
+        let due: Vec<Uuid> = permit::Entity::find()
+            .select_only()
+            .column(permit::Column::Id)
+            .filter(permit::Column::TenantId.eq(self.tenant_id()))
+            .filter(permit::Column::Status.eq(PermitStatus::Active.as_str()))
+            .filter(permit::Column::ValidTo.lt(today))
+            .limit(1000)
+            .into_tuple()
+            .all(&txn)
+            .await?;
+        for id in &due {
+            self.transition_permit(
+                &txn,
+                *id,
+                &[PermitStatus::Active],
+                permit::ActiveModel {
+                    status: Set(PermitStatus::Expired.as_str().to_owned()),
+                    ..Default::default()
+                },
+            )
+            .await?;
+            self.permit_audit(
+                &txn,
+                &Actor::System,
+                "permit.expire",
+                *id,
+                Some(serde_json::json!({ "status": "active" })),
+                serde_json::json!({ "status": "expired" }),
+            )
+            .await?;
+        }
+        txn.commit().await?;
+        Ok(due.len() as u64)
     }
 
     /// Permits matching `filter`, newest first.
@@ -440,7 +762,11 @@ impl TenantScope {
         let mut query =
             permit::Entity::find().filter(permit::Column::TenantId.eq(self.tenant_id()));
         if let Some(plate) = &filter.plate {
-            query = query.filter(permit::Column::Plate.eq(plate.as_str()));
+            query = query.filter(
+                sea_orm::Condition::any()
+                    .add(permit::Column::Plate.eq(plate.as_str()))
+                    .add(permit::Column::TemporaryPlate.eq(plate.as_str())),
+            );
         }
         if let Some(key) = &filter.holder_key {
             query = query.filter(permit::Column::HolderKey.eq(key.to_ascii_lowercase()));

@@ -1,5 +1,6 @@
 //! civicpay-tenant-config: reads and validates a council's onboarding folder
-//! (`tenants/<slug>/`: `tenant.toml`, `products.toml`, optional `zones.geojson` and `rules.toml`) into a typed
+//! (`tenants/<slug>/`: `tenant.toml`, `products.toml`, optional `zones.geojson`, `rules.toml` and
+//! `pricing.toml`) into a typed
 //! [`TenantConfig`], or into [`ConfigErrors`] listing *every* problem at once, each with file,
 //! line, column, field and what was expected. It owns the file format and all its rules, and
 //! nothing else: it must not depend on a database, the network or an async runtime — only on
@@ -9,6 +10,7 @@
 mod error;
 mod fields;
 mod node;
+mod pricing;
 mod products;
 mod rules;
 mod tenant;
@@ -19,7 +21,8 @@ pub use tenant::{GATEWAYS, PAYMENT_METHODS};
 pub use zones::validate_geometry;
 
 use civicpay_domain::{
-    CountryCode, Email, Locale, LocalizedText, PriceVersion, ProductKind, Sku, TenantSlug, ZoneCode,
+    CountryCode, Email, EmissionTable, Locale, LocalizedText, PriceVersion, ProductKind,
+    ProrationUnit, RegisteredLetterRule, Sku, TenantSlug, ZoneCode,
 };
 use civicpay_money::{Currency, VatRate};
 use civicpay_rules::RuleSpec;
@@ -32,6 +35,7 @@ pub const TENANT_FILE: &str = "tenant.toml";
 pub const PRODUCTS_FILE: &str = "products.toml";
 pub const ZONES_FILE: &str = "zones.geojson";
 pub const RULES_FILE: &str = "rules.toml";
+pub const PRICING_FILE: &str = "pricing.toml";
 
 /// A council, as configured in its folder and fully validated.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -58,6 +62,9 @@ pub struct TenantConfig {
     /// The council's eligibility rules (rules.toml), in file order; empty without the file.
     /// Every rule compiles with `civicpay_rules::CompiledRule::compile`.
     pub rules: Vec<RuleSpec>,
+    /// Proration, emission-class prices and the registered-letter rule (pricing.toml); the
+    /// defaults without the file.
+    pub pricing: PricingConfig,
 }
 
 impl TenantConfig {
@@ -80,6 +87,21 @@ impl TenantConfig {
             })
             .collect()
     }
+}
+
+/// How the council prices permit corrections (pricing.toml); see `civicpay_domain::pricing`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct PricingConfig {
+    /// How extensions, cancellations and zone changes are prorated; `month` by default.
+    pub proration: ProrationUnit,
+    /// In file order. Every product is of kind `permit`; no product has two tables taking
+    /// effect on the same date; every price change of a product in products.toml after one of
+    /// its tables took effect is matched by a later table at or before the change. Fuel classes
+    /// are lower-case, amounts in the council's currency and not negative.
+    pub emission_tables: Vec<EmissionTable>,
+    /// S0-7; `None` when the council adds no registered-letter fee. The fee product exists and
+    /// is of kind `fee`; every kind is sold by some product; `above` is in the council's currency.
+    pub registered_letter: Option<RegisteredLetterRule>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -228,6 +250,26 @@ pub fn load(dir: &Path) -> Result<TenantConfig, ConfigErrors> {
         Some(Vec::new())
     };
 
+    let pricing_path = dir.join(PRICING_FILE);
+    let pricing = if pricing_path.exists() {
+        match read_source(&pricing_path, true, &mut errors) {
+            Some(source) => {
+                let mut sink = Sink {
+                    source: &source,
+                    errors: &mut errors,
+                };
+                let ctx = pricing::Context {
+                    currency: draft.currency,
+                    products: products.as_deref(),
+                };
+                node::parse(&mut sink).and_then(|root| pricing::read(&root, &ctx, &mut sink))
+            }
+            None => None,
+        }
+    } else {
+        Some(PricingConfig::default())
+    };
+
     check_stray_files(dir, &mut errors);
 
     if !errors.is_empty() {
@@ -250,6 +292,7 @@ pub fn load(dir: &Path) -> Result<TenantConfig, ConfigErrors> {
             products: products?,
             zones: zones_read.zones?,
             rules: rules?,
+            pricing: pricing?,
         })
     })();
     built.ok_or_else(|| {
@@ -371,7 +414,13 @@ fn read_source(path: &Path, required: bool, errors: &mut Vec<ConfigError>) -> Op
 
 /// Configuration-looking files the loader would silently skip are most likely misnamed.
 fn check_stray_files(dir: &Path, errors: &mut Vec<ConfigError>) {
-    const KNOWN: &[&str] = &[TENANT_FILE, PRODUCTS_FILE, ZONES_FILE, RULES_FILE];
+    const KNOWN: &[&str] = &[
+        TENANT_FILE,
+        PRODUCTS_FILE,
+        ZONES_FILE,
+        RULES_FILE,
+        PRICING_FILE,
+    ];
     const CONFIG_EXTENSIONS: &[&str] = &["toml", "geojson", "json", "yaml", "yml"];
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
@@ -395,20 +444,22 @@ fn check_stray_files(dir: &Path, errors: &mut Vec<ConfigError>) {
         errors.push(file_error(
             &path,
             format!(
-                "unexpected file{hint}; a tenant folder holds {TENANT_FILE}, {PRODUCTS_FILE} and optionally {ZONES_FILE} and {RULES_FILE}"
+                "unexpected file{hint}; a tenant folder holds {TENANT_FILE}, {PRODUCTS_FILE} and optionally {ZONES_FILE}, {RULES_FILE} and {PRICING_FILE}"
             ),
         ));
     }
 }
 
-/// tenant.toml first, then products.toml, zones.geojson, rules.toml and other files; by line within each.
+/// tenant.toml first, then products.toml, zones.geojson, rules.toml, pricing.toml and other
+/// files; by line within each.
 fn sort_errors(errors: &mut [ConfigError]) {
     let rank = |e: &ConfigError| match e.file.file_name().and_then(|n| n.to_str()) {
         Some(TENANT_FILE) => 0,
         Some(PRODUCTS_FILE) => 1,
         Some(ZONES_FILE) => 2,
         Some(RULES_FILE) => 3,
-        _ => 4,
+        Some(PRICING_FILE) => 4,
+        _ => 5,
     };
     errors.sort_by_key(|e| {
         (

@@ -3,7 +3,7 @@
 use crate::ProductConfig;
 use crate::error::Sink;
 use crate::fields::{localized, localized_field, parsed};
-use crate::node::{Node, Span, Table, Val, expect_array};
+use crate::node::{Entry, Node, Span, Table, Val, expect_array};
 use chrono::NaiveDate;
 use civicpay_domain::{Locale, PriceVersion, ProductKind, Sku, ZoneCode};
 use civicpay_money::{Currency, Money};
@@ -246,7 +246,8 @@ fn read_prices(
     complete.then_some(prices)
 }
 
-fn read_date(price: &Table<'_>, sink: &mut Sink<'_>) -> Option<(NaiveDate, Span)> {
+/// The required `effective_from` date of `price` (a price version or an emission table).
+pub(crate) fn read_date(price: &Table<'_>, sink: &mut Sink<'_>) -> Option<(NaiveDate, Span)> {
     const WHAT: &str = "a TOML date such as 2026-01-01 (without quotes)";
     let entry = price.required("effective_from", WHAT, sink)?;
     let field = price.field("effective_from");
@@ -282,7 +283,19 @@ fn read_amount(
 ) -> Option<Option<Money>> {
     const WHAT: &str = "an amount in major units as a string, e.g. amount = \"795.00\"";
     let entry = price.required("amount", WHAT, sink)?;
-    let field = price.field("amount");
+    amount_value(entry, &price.field("amount"), WHAT, currency, sink)
+}
+
+/// A non-negative amount written as a quoted string in major units of the council's currency
+/// (`what` describes it for messages). `Some(None)` when the amount is a string but the
+/// council's currency is unknown (tenant.toml's own error says why).
+pub(crate) fn amount_value(
+    entry: &Entry,
+    field: &str,
+    what: &str,
+    currency: Option<Currency>,
+    sink: &mut Sink<'_>,
+) -> Option<Option<Money>> {
     let span = entry.span();
     let raw = match &entry.node.value {
         Val::Str(s) => s.as_str(),
@@ -290,7 +303,7 @@ fn read_amount(
             sink.push(
                 span,
                 field,
-                format!("amount is a bare number; expected {WHAT} (quoted, so no floating-point rounding can creep in)"),
+                format!("amount is a bare number; expected {what} (quoted, so no floating-point rounding can creep in)"),
             );
             return None;
         }
@@ -298,7 +311,7 @@ fn read_amount(
             sink.push(
                 span,
                 field,
-                format!("expected {WHAT}, found {}", other.describe()),
+                format!("expected {what}, found {}", other.describe()),
             );
             return None;
         }

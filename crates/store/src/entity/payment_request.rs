@@ -26,6 +26,9 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub paid_at: Option<DateTimeUtc>,
+    /// `automatic`, or `manual`: the payer's payment is only authorized, and staff capture it
+    /// on approval (a permit under review, S0-6).
+    pub capture_mode: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

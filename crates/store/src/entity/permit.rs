@@ -22,6 +22,19 @@ pub struct Model {
     pub created_by: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub holder_name: Option<String>,
+    pub holder_address: Option<String>,
+    pub delivery: Option<String>,
+    pub price: Option<Json>,
+    pub starts_on: Option<Date>,
+    pub decision_reason: Option<String>,
+    pub reviewed_by: Option<String>,
+    pub reviewed_at: Option<DateTimeUtc>,
+    pub replaces_permit_id: Option<Uuid>,
+    pub temporary_plate: Option<String>,
+    pub temporary_until: Option<Date>,
+    pub manual_reason: Option<String>,
+    pub checked_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
