@@ -165,9 +165,7 @@ impl MigrationTrait for Migration {
             .alter_table(
                 Table::alter()
                     .table(PaymentRequests::Table)
-                    .add_column(
-                        string_len(PaymentRequests::CaptureMode, 16).default("automatic"),
-                    )
+                    .add_column(string_len(PaymentRequests::CaptureMode, 16).default("automatic"))
                     .to_owned(),
             )
             .await?;

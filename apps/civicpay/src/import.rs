@@ -275,6 +275,7 @@ fn parse_csv(text: &str, rules: &Rules) -> Result<Vec<Bill>, Vec<Problem>> {
                 callback_url: None,
                 return_url: None,
                 allow_partial,
+                capture_later: false,
             },
             &mut file_total,
         ) {
@@ -504,6 +505,7 @@ fn json_bill(
             callback_url: None,
             return_url: None,
             allow_partial,
+            capture_later: false,
         },
         file_total,
     )

@@ -27,6 +27,14 @@ use std::sync::Arc;
 pub const REGISTER_UNAVAILABLE: &str =
     "the person register did not answer; try again later, or continue manually with a reason";
 
+/// Every "a register did not answer" message contains this.
+const DID_NOT_ANSWER: &str = "did not answer; try again later";
+
+/// The error is a register that did not answer (the clerk may continue manually).
+pub fn is_register_unavailable(e: &ApiError) -> bool {
+    e.code == crate::error::ErrorCode::Conflict && e.message.contains(DID_NOT_ANSWER)
+}
+
 /// What a check says for a council without registers.
 pub const REGISTERS_NOT_CONFIGURED: &str = "registers not configured for this council";
 
@@ -64,6 +72,8 @@ pub struct CouncilEligibility {
     pub rules: Vec<CompiledRule>,
     /// `None` for a council without a `registry/` folder.
     pub registries: Option<CouncilRegistries>,
+    /// Proration, emission-class prices and the registered-letter rule (`pricing.toml`).
+    pub pricing: civicpay_tenant_config::PricingConfig,
 }
 
 /// The eligibility machinery of every council, by slug, and the key person look-ups are
@@ -133,6 +143,7 @@ impl Eligibility {
                     country,
                     rules,
                     registries,
+                    pricing: config.pricing.clone(),
                 },
             );
         }
@@ -204,6 +215,10 @@ pub struct EligibilityCheck {
     pub evaluation: Evaluation,
     pub facts: Facts,
     pub sources: Vec<FactSource>,
+    /// The person's name and one-line address as the register gave them (kept with a permit
+    /// for letters and the re-match; never put into the facts the rules see).
+    pub person_name: Option<String>,
+    pub person_address: Option<String>,
 }
 
 fn registry_error(register: &str, err: RegistryError) -> ApiError {
@@ -347,6 +362,7 @@ pub async fn check_eligibility(
         .held_permits(
             &check.holder_key(&req.state),
             check.plate.as_ref().map(Plate::as_str),
+            None,
         )
         .await?;
     evaluate_check(req, scope, caller_label, &check, permit_facts(&held)).await
@@ -470,5 +486,7 @@ pub async fn evaluate_check(
         evaluation,
         facts,
         sources,
+        person_name: person.as_ref().map(|p| p.name.clone()),
+        person_address: person.as_ref().map(|p| p.address.one_line()),
     })
 }

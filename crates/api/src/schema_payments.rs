@@ -16,7 +16,7 @@ use civicpay_store::{
 use serde::Serialize;
 use uuid::Uuid;
 
-fn parse_uuid(field: &str, id: &ID) -> ApiResult<Uuid> {
+pub(crate) fn parse_uuid(field: &str, id: &ID) -> ApiResult<Uuid> {
     Uuid::parse_str(id.as_str())
         .map_err(|_| ApiError::bad_input(format!("{field}: {:?} is not a valid id", id.as_str())))
 }

@@ -163,8 +163,13 @@ mod tests {
             let Ok(font) = FontFace::load(weight) else {
                 panic!("font loads");
             };
-            for c in "æøåÆØÅäëïöüĳĲ€ąćęłńóśźżĄĆĘŁŃÓŚŹŻ•–—…§".chars() {
-                assert!(font.face.glyph_index(c).is_some(), "{c} in {}", font.ps_name);
+            for c in "æøåÆØÅäëïöüĳĲ€ąćęłńóśźżĄĆĘŁŃÓŚŹŻ•–—…§".chars()
+            {
+                assert!(
+                    font.face.glyph_index(c).is_some(),
+                    "{c} in {}",
+                    font.ps_name
+                );
             }
         }
     }
@@ -181,7 +186,10 @@ mod tests {
         assert!(a.width > 400 && a.width < 800, "{}", a.width);
         // A character DejaVu lacks (a CJK ideograph) shows the replacement character.
         let missing = font.glyph('\u{4E00}');
-        assert_eq!(font.unicode.get(usize::from(missing.id)), Some(&Some('\u{FFFD}')));
+        assert_eq!(
+            font.unicode.get(usize::from(missing.id)),
+            Some(&Some('\u{FFFD}'))
+        );
         assert_eq!(font.widths.len(), font.unicode.len());
     }
 }

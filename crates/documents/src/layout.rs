@@ -297,10 +297,6 @@ impl Doc {
         row.pad_top + heights.iter().sum::<Mpt>() + row.pad_bottom
     }
 
-    #[expect(
-        clippy::type_complexity,
-        reason = "private helper returning heights, baseline offsets and lines together"
-    )]
     fn wrap_row(&mut self, row: &Row) -> (Vec<Mpt>, Vec<Mpt>, Vec<Vec<Line>>) {
         let wrapped: Vec<Vec<Line>> = row
             .cells
@@ -543,7 +539,11 @@ mod tests {
         let mut doc = doc();
         let lines = doc.wrap(BODY, mm(30), &"x".repeat(200));
         assert!(lines.len() > 3);
-        assert!(lines.iter().all(|l| l.width <= mm(30) && !l.glyphs.is_empty()));
+        assert!(
+            lines
+                .iter()
+                .all(|l| l.width <= mm(30) && !l.glyphs.is_empty())
+        );
     }
 
     #[test]

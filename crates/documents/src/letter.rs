@@ -3,14 +3,14 @@
 
 use crate::font::Weight;
 use crate::layout::{CONTENT_W, Cell, Doc, MARGIN_X, Row, Style};
-use crate::units::{Rgb, mm, pt};
+use crate::units::{Mpt, Rgb, mm, pt};
 use crate::{DocumentError, Letter};
 
-pub(crate) const BODY: Style = Style::new(Weight::Regular, 10_500, 15_000, Rgb::INK);
+const BODY: Style = Style::new(Weight::Regular, 10_500, 15_000, Rgb::INK);
 const SUBJECT: Style = Style::new(Weight::Bold, 12_500, 17_000, Rgb::INK);
 /// The address window of a C5/DL envelope starts about 45 mm from the top.
-const ADDRESS_TOP: i64 = mm(45);
-const ADDRESS_W: i64 = mm(85);
+const ADDRESS_TOP: Mpt = mm(45);
+const ADDRESS_W: Mpt = mm(85);
 
 pub(crate) fn render(letter: &Letter) -> Result<Vec<u8>, DocumentError> {
     let mut doc = Doc::new(&letter.branding, &letter.subject)?;

@@ -138,10 +138,11 @@ fn write_font(pdf: &mut Pdf, refs: &mut Refs, font: &FontFace) -> Result<Ref, Do
     let cmap_id = refs.bump();
     let file_id = refs.bump();
 
-    let subset = subsetter::subset(font.data, 0, &font.remapper).map_err(|e| DocumentError::Font {
-        font: font.ps_name,
-        reason: e.to_string(),
-    })?;
+    let subset =
+        subsetter::subset(font.data, 0, &font.remapper).map_err(|e| DocumentError::Font {
+            font: font.ps_name,
+            reason: e.to_string(),
+        })?;
     let base_font = format!("{}+{}", subset_tag(font), font.ps_name);
     let base_font = Name(base_font.as_bytes());
 

@@ -3,28 +3,30 @@
 
 use crate::font::Weight;
 use crate::layout::{CONTENT_W, Cell, Doc, MARGIN_TOP, MARGIN_X, Row, Style};
-use crate::units::{PAGE_W, Rgb, mm, pt};
+use crate::units::{Mpt, PAGE_W, Rgb, mm, pt};
 use crate::{DocumentError, PermitDocument};
 
-const BAND_H: i64 = mm(30);
+const BAND_H: Mpt = mm(30);
 const TITLE: Style = Style::new(Weight::Bold, 22_000, 28_000, Rgb::INK);
 const NUMBER_LABEL: Style = Style::new(Weight::Regular, 9_000, 12_000, Rgb::MUTED);
 const NUMBER: Style = Style::new(Weight::Bold, 16_000, 21_000, Rgb::INK);
 const LABEL: Style = Style::new(Weight::Regular, 10_000, 14_000, Rgb::MUTED);
 const VALUE: Style = Style::new(Weight::Bold, 13_000, 18_000, Rgb::INK);
 const SMALL: Style = Style::new(Weight::Regular, 9_000, 13_000, Rgb::MUTED);
-const LABEL_W: i64 = mm(55);
+const LABEL_W: Mpt = mm(55);
 
 pub(crate) fn render(permit: &PermitDocument) -> Result<Vec<u8>, DocumentError> {
     let mut doc = Doc::new(&permit.branding, &permit.title)?;
 
-    // The band, across the full page width, with the council's name.
-    doc.fill(0, 0, PAGE_W, BAND_H, doc.brand.color);
+    // The band, across the full page width, with the council's name (it grows if the name
+    // wraps).
     let on_band = Style::new(Weight::Bold, 20_000, 25_000, doc.brand.on_color);
-    let name = doc.brand.name.clone();
+    let name = Row::single(Cell::new(&doc.brand.name, MARGIN_X, CONTENT_W, on_band));
+    let band_h = BAND_H.max(MARGIN_TOP + doc.row_height(&name) + mm(6));
+    doc.fill(0, 0, PAGE_W, band_h, doc.brand.color);
     doc.y = MARGIN_TOP;
-    doc.row(&Row::single(Cell::new(name, MARGIN_X, CONTENT_W, on_band)));
-    doc.y = doc.y.max(BAND_H) + mm(10);
+    doc.row(&name);
+    doc.y = band_h + mm(10);
 
     doc.paragraph(TITLE, &permit.title);
     doc.space(pt(10));

@@ -14,19 +14,22 @@ const CELL: Style = Style::new(Weight::Regular, 10_000, 14_000, Rgb::INK);
 const TOTAL: Style = Style::new(Weight::Bold, 12_000, 16_000, Rgb::INK);
 const SMALL: Style = Style::new(Weight::Regular, 8_500, 12_000, Rgb::MUTED);
 
+/// The table's text stays this far inside its tinted heading.
+const INSET: Mpt = pt(5);
 const GAP: Mpt = mm(4);
-const DESC_W: Mpt = CONTENT_W - QTY_W - VAT_W - AMOUNT_W - 3 * GAP;
-const QTY_W: Mpt = mm(18);
-const VAT_W: Mpt = mm(22);
-const AMOUNT_W: Mpt = mm(34);
-const QTY_X: Mpt = MARGIN_X + DESC_W + GAP;
+const DESC_X: Mpt = MARGIN_X + INSET;
+const DESC_W: Mpt = CONTENT_W - 2 * INSET - QTY_W - VAT_W - AMOUNT_W - 3 * GAP;
+const QTY_W: Mpt = mm(14);
+const VAT_W: Mpt = mm(18);
+const AMOUNT_W: Mpt = mm(30);
+const QTY_X: Mpt = DESC_X + DESC_W + GAP;
 const VAT_X: Mpt = QTY_X + QTY_W + GAP;
 const AMOUNT_X: Mpt = VAT_X + VAT_W + GAP;
 const DETAIL_LABEL_W: Mpt = mm(45);
 
 fn columns(description: &str, quantity: &str, vat: &str, amount: &str, style: Style) -> Vec<Cell> {
     vec![
-        Cell::new(description, MARGIN_X, DESC_W, style),
+        Cell::new(description, DESC_X, DESC_W, style),
         Cell::new(quantity, QTY_X, QTY_W, style).right(),
         Cell::new(vat, VAT_X, VAT_W, style).right(),
         Cell::new(amount, AMOUNT_X, AMOUNT_W, style).right(),
@@ -117,7 +120,7 @@ pub(crate) fn render(receipt: &Receipt) -> Result<Vec<u8>, DocumentError> {
         rule_below: Some((pt(1), Rgb::INK)),
         keep_together: true,
         ..Row::new(vec![
-            Cell::new(&labels.total, MARGIN_X, VAT_X - GAP - MARGIN_X, TOTAL),
+            Cell::new(&labels.total, DESC_X, VAT_X - GAP - DESC_X, TOTAL),
             Cell::new(&receipt.total, VAT_X, AMOUNT_X + AMOUNT_W - VAT_X, TOTAL).right(),
         ])
     });

@@ -11,9 +11,9 @@ pub(crate) const fn pt(v: i64) -> Mpt {
     v * 1_000
 }
 
-/// Millimetres (1 mm = 2.834 646 pt).
+/// Millimetres (1 mm = 72 / 25.4 pt ≈ 2.834 645 7 pt), rounded to the nearest thousandth.
 pub(crate) const fn mm(v: i64) -> Mpt {
-    v * 2_834_646 / 1_000
+    (v * 28_346_457 + 5_000) / 10_000
 }
 
 /// A4 portrait.
@@ -107,8 +107,7 @@ mod tests {
 
     #[test]
     fn a4_in_points() {
-        assert_eq!(PAGE_W / 1000, 595);
-        assert_eq!(PAGE_H / 1000, 841);
+        assert_eq!((PAGE_W, PAGE_H), (595_276, 841_890));
     }
 
     #[test]

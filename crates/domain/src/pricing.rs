@@ -168,8 +168,7 @@ fn month_start(anchor: NaiveDate, k: u32) -> Result<NaiveDate, PricingError> {
 
 /// The 0-based index of the period month holding `date` (`date >= anchor`).
 fn month_index(anchor: NaiveDate, date: NaiveDate) -> Result<u32, PricingError> {
-    let months = (i64::from(date.year()) - i64::from(anchor.year())) * 12
-        + i64::from(date.month())
+    let months = (i64::from(date.year()) - i64::from(anchor.year())) * 12 + i64::from(date.month())
         - i64::from(anchor.month());
     let mut k = u32::try_from(months).map_err(|_| PricingError::DateOutOfRange(anchor))?;
     // Month k starts in date's calendar month; if on a later day, date is still in month k-1.
@@ -564,7 +563,12 @@ fn fee_line(
 ) -> Result<(), PricingError> {
     if let Some(fee) = fee {
         not_negative("a fee", fee.amount)?;
-        builder.push(QuoteLine::new(kind, Some(fee.sku.clone()), label, fee.amount))?;
+        builder.push(QuoteLine::new(
+            kind,
+            Some(fee.sku.clone()),
+            label,
+            fee.amount,
+        ))?;
     }
     Ok(())
 }
@@ -753,8 +757,10 @@ mod tests {
     fn ok<T>(result: Result<T, PricingError>) -> T {
         result.unwrap_or_else(|e| panic!("{e}"))
     }
-    /// (kind, sku, amount, period) of each line, for exact assertions.
-    fn summary(quote: &PriceQuote) -> Vec<(QuoteLineKind, String, String, Option<(String, String)>)> {
+    /// (kind, sku, amount, period) of a line, for exact assertions.
+    type Summary = (QuoteLineKind, String, String, Option<(String, String)>);
+
+    fn summary(quote: &PriceQuote) -> Vec<Summary> {
         quote
             .lines()
             .iter()
@@ -828,7 +834,12 @@ mod tests {
         ));
         assert_eq!(
             summary(&none),
-            [(QuoteLineKind::Credit, "P-RES-K1".into(), "0.00".into(), None)]
+            [(
+                QuoteLineKind::Credit,
+                "P-RES-K1".into(),
+                "0.00".into(),
+                None
+            )]
         );
     }
 
@@ -869,8 +880,14 @@ mod tests {
             .to_major_string()
         };
         // March and April are both touched: 2 x 135.00.
-        assert_eq!(p("2026-03-10", "2026-04-02", ProrationUnit::Month), "270.00");
-        assert_eq!(p("2026-03-01", "2026-03-31", ProrationUnit::Month), "135.00");
+        assert_eq!(
+            p("2026-03-10", "2026-04-02", ProrationUnit::Month),
+            "270.00"
+        );
+        assert_eq!(
+            p("2026-03-01", "2026-03-31", ProrationUnit::Month),
+            "135.00"
+        );
         assert_eq!(p(Y_FROM, Y_TO, ProrationUnit::Month), "1620.00");
         assert_eq!(p(Y_FROM, Y_TO, ProrationUnit::Day), "1620.00");
         // 24 days: 1620.00 x 24/365 = 106.520.. -> 106.52.
@@ -915,7 +932,12 @@ mod tests {
             kr("100.00")
         );
         assert_eq!(
-            ok(unused_part(from, to, date("2026-05-20"), ProrationUnit::Month)),
+            ok(unused_part(
+                from,
+                to,
+                date("2026-05-20"),
+                ProrationUnit::Month
+            )),
             Some((date("2026-06-15"), to))
         );
     }
@@ -1010,7 +1032,12 @@ mod tests {
                     "435.00".into(),
                     period("2027-01-01", "2027-03-31")
                 ),
-                (QuoteLineKind::CorrectionFee, "C-EXTEND".into(), "50.00".into(), None),
+                (
+                    QuoteLineKind::CorrectionFee,
+                    "C-EXTEND".into(),
+                    "50.00".into(),
+                    None
+                ),
             ]
         );
         // A started month is charged in full: to 2027-03-02 is still three months.
@@ -1095,7 +1122,12 @@ mod tests {
                     "500.00".into(),
                     period("2026-08-01", Y_TO)
                 ),
-                (QuoteLineKind::CorrectionFee, "C-ADDRESS".into(), "0.00".into(), None),
+                (
+                    QuoteLineKind::CorrectionFee,
+                    "C-ADDRESS".into(),
+                    "0.00".into(),
+                    None
+                ),
             ]
         );
         // The other way round is a charge of the same size.
@@ -1123,8 +1155,18 @@ mod tests {
         assert_eq!(
             summary(&quote),
             [
-                (QuoteLineKind::Base, "P-RES-K1".into(), "1620.00".into(), None),
-                (QuoteLineKind::Emission, "P-RES-K1".into(), "-1155.00".into(), None),
+                (
+                    QuoteLineKind::Base,
+                    "P-RES-K1".into(),
+                    "1620.00".into(),
+                    None
+                ),
+                (
+                    QuoteLineKind::Emission,
+                    "P-RES-K1".into(),
+                    "-1155.00".into(),
+                    None
+                ),
             ]
         );
         let labels: Vec<&str> = quote.lines().iter().map(|l| l.label.as_str()).collect();
@@ -1148,9 +1190,24 @@ mod tests {
         assert_eq!(
             summary(&renewal),
             [
-                (QuoteLineKind::Base, "P-RES-K1".into(), "1740.00".into(), None),
-                (QuoteLineKind::Emission, "P-RES-K1".into(), "390.00".into(), None),
-                (QuoteLineKind::CorrectionFee, "C-RENEW".into(), "50.00".into(), None),
+                (
+                    QuoteLineKind::Base,
+                    "P-RES-K1".into(),
+                    "1740.00".into(),
+                    None
+                ),
+                (
+                    QuoteLineKind::Emission,
+                    "P-RES-K1".into(),
+                    "390.00".into(),
+                    None
+                ),
+                (
+                    QuoteLineKind::CorrectionFee,
+                    "C-RENEW".into(),
+                    "50.00".into(),
+                    None
+                ),
             ]
         );
         // Without an emission price the product's own price is the total.
@@ -1205,8 +1262,9 @@ mod tests {
     #[test]
     fn registered_letter_is_for_posted_cards_and_tickets_summing_over_500() {
         let rule = letter_rule();
-        let applies =
-            |delivery, lines: &[(ProductKind, Money)]| ok(registered_letter_applies(&rule, delivery, lines));
+        let applies = |delivery, lines: &[(ProductKind, Money)]| {
+            ok(registered_letter_applies(&rule, delivery, lines))
+        };
         let card = (ProductKind::PeriodCard, kr("300.00"));
         let ticket = (ProductKind::ScratchTicket, kr("150.00"));
         let permit = (ProductKind::Permit, kr("1620.00"));

@@ -30,7 +30,9 @@ pub mod resilient;
 pub mod zones;
 
 pub use file::FileRegistry;
-pub use http::{CvrDistribution, HaalCentraalBrp, HttpConfig, PdokLocatieserver, RdwOpenData, Secret};
+pub use http::{
+    CvrDistribution, HaalCentraalBrp, HttpConfig, PdokLocatieserver, RdwOpenData, Secret,
+};
 pub use ids::{CompanyId, CompanyIdKind, IdCountry, IdError, NationalId, NationalIdKind, Plate};
 pub use lookup::{Audited, InMemoryLookupLog, LookupContext, LookupEntry, LookupLog, PersonLookup};
 pub use ports::{

@@ -191,7 +191,10 @@ impl TenantScope {
                     txn,
                     row.id,
                     CANCELLED,
-                    &format!("the permit was {} when the correction was paid", permit.status),
+                    &format!(
+                        "the permit was {} when the correction was paid",
+                        permit.status
+                    ),
                 )
                 .await;
         }
@@ -201,9 +204,7 @@ impl TenantScope {
             Correction::Extend { valid_to } => patch.valid_to = Set(Some(*valid_to)),
             Correction::ReplaceVehicle { plate } => {
                 if crate::permits::is_resident_model(&permit) {
-                    let held = self
-                        .held_vehicle_in(txn, plate, Some(permit.id))
-                        .await?;
+                    let held = self.held_vehicle_in(txn, plate, Some(permit.id)).await?;
                     if held {
                         return Err(StoreError::Conflict(
                             crate::permits::VEHICLE_HOLDS_RESIDENT.into(),

@@ -229,8 +229,7 @@ impl TenantScope {
         if let Some(except) = except {
             of_holder = of_holder.filter(permit::Column::Id.ne(except));
         }
-        let of_holder: Vec<(String, Option<String>)> =
-            of_holder.into_tuple().all(txn).await?;
+        let of_holder: Vec<(String, Option<String>)> = of_holder.into_tuple().all(txn).await?;
         let of_vehicle: Vec<(String, Option<String>)> = match plate {
             Some(plate) => {
                 let mut query = permit::Entity::find()
@@ -280,7 +279,8 @@ impl TenantScope {
         plate: &str,
         except: Option<Uuid>,
     ) -> Result<bool, StoreError> {
-        self.lock_applicant(txn, "vehicle-change", Some(plate)).await?;
+        self.lock_applicant(txn, "vehicle-change", Some(plate))
+            .await?;
         Ok(self
             .held_in(txn, "", Some(plate), except)
             .await?
@@ -626,8 +626,7 @@ impl TenantScope {
         if free {
             // Nothing to pay: valid from today (or its own start).
             let today = self.tenant().today(now);
-            let (from, to) =
-                one_year_from(current.starts_on.map_or(today, |s| s.max(today)))?;
+            let (from, to) = one_year_from(current.starts_on.map_or(today, |s| s.max(today)))?;
             patch.status = Set(PermitStatus::Active.as_str().to_owned());
             patch.valid_from = Set(Some(from));
             patch.valid_to = Set(Some(to));
@@ -660,9 +659,9 @@ impl TenantScope {
         .await?;
         let updated = self.permit_in(&txn, id).await?;
         let request = match updated.payment_request_id {
-            Some(request_id) => Some(
-                crate::payments::load_request(&txn, self.tenant_id(), request_id).await?,
-            ),
+            Some(request_id) => {
+                Some(crate::payments::load_request(&txn, self.tenant_id(), request_id).await?)
+            }
             None => None,
         };
         txn.commit().await?;

@@ -414,12 +414,13 @@ fn read_source(path: &Path, required: bool, errors: &mut Vec<ConfigError>) -> Op
 
 /// Configuration-looking files the loader would silently skip are most likely misnamed.
 fn check_stray_files(dir: &Path, errors: &mut Vec<ConfigError>) {
+    // On equally close names the first wins: "prices.toml" is nearer to pricing than rules.
     const KNOWN: &[&str] = &[
         TENANT_FILE,
         PRODUCTS_FILE,
         ZONES_FILE,
-        RULES_FILE,
         PRICING_FILE,
+        RULES_FILE,
     ];
     const CONFIG_EXTENSIONS: &[&str] = &["toml", "geojson", "json", "yaml", "yml"];
     let Ok(entries) = std::fs::read_dir(dir) else {

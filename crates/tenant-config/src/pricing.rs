@@ -241,8 +241,7 @@ fn read_prices(
 ) -> Option<BTreeMap<String, Money>> {
     const WHAT: &str =
         "a price per fuel class, e.g. `prices.electric = \"465.00\"` (one key per class)";
-    const AMOUNT: &str =
-        "an amount in major units as a string, e.g. prices.electric = \"465.00\"";
+    const AMOUNT: &str = "an amount in major units as a string, e.g. prices.electric = \"465.00\"";
     let field = table.field("prices");
     let entry = table.required("prices", WHAT, sink)?;
     let Val::Table(classes) = &entry.node.value else {
@@ -414,7 +413,8 @@ fn read_kinds(
     ctx: &Context<'_>,
     sink: &mut Sink<'_>,
 ) -> Option<Vec<ProductKind>> {
-    const WHAT: &str = "a list of product kinds, e.g. kinds = [\"period_card\", \"scratch_ticket\"]";
+    const WHAT: &str =
+        "a list of product kinds, e.g. kinds = [\"period_card\", \"scratch_ticket\"]";
     let field = table.field("kinds");
     let entry = table.required("kinds", WHAT, sink)?;
     let items = expect_array(entry, &field, WHAT, sink)?;

@@ -2,9 +2,7 @@
 
 #![allow(dead_code, reason = "each test binary uses a different part")]
 
-use civicpay_documents::{
-    Branding, Letter, PermitDocument, Receipt, ReceiptLabels, ReceiptLine,
-};
+use civicpay_documents::{Branding, Letter, PermitDocument, Receipt, ReceiptLabels, ReceiptLine};
 
 pub fn kobenhavn() -> Branding {
     Branding {
@@ -62,10 +60,16 @@ pub fn permit() -> PermitDocument {
         title: "Bewonersvergunning — zone Binnenstad".to_owned(),
         fields: vec![
             ("Kenteken".to_owned(), "GB-123-X".to_owned()),
-            ("Zone".to_owned(), "A — Binnenstad (Łódź-test ąćęłńóśźż)".to_owned()),
+            (
+                "Zone".to_owned(),
+                "A — Binnenstad (Łódź-test ąćęłńóśźż)".to_owned(),
+            ),
             ("Geldig van".to_owned(), "1 april 2025".to_owned()),
             ("Geldig tot en met".to_owned(), "31 maart 2026".to_owned()),
-            ("Vergunninghouder".to_owned(), "BSN ****5678 · Nørrebrogade".to_owned()),
+            (
+                "Vergunninghouder".to_owned(),
+                "BSN ****5678 · Nørrebrogade".to_owned(),
+            ),
         ],
         permit_number_label: "Vergunningnummer".to_owned(),
         permit_number: "UTR-2025-000123".to_owned(),

@@ -31,7 +31,9 @@
 
 use super::{HttpClient, HttpConfig, scalar_text, sensitive};
 use crate::ids::{NationalId, NationalIdKind};
-use crate::ports::{Address, AddressAttributes, Person, PersonRegistry, PersonStatus, RegistryError};
+use crate::ports::{
+    Address, AddressAttributes, Person, PersonRegistry, PersonStatus, RegistryError,
+};
 use async_trait::async_trait;
 use chrono::{NaiveDate, Utc};
 use reqwest::Url;
@@ -204,7 +206,10 @@ impl HaalCentraalBrp {
                         (!parts.is_empty()).then(|| parts.join(" "))
                     })
             })
-            .ok_or_else(|| self.client.malformed("personen[0] has no naam.volledigeNaam"))?;
+            .ok_or_else(|| {
+                self.client
+                    .malformed("personen[0] has no naam.volledigeNaam")
+            })?;
         let verblijfplaats = p
             .verblijfplaats
             .ok_or_else(|| self.client.malformed("personen[0] has no verblijfplaats"))?;

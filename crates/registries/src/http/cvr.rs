@@ -232,7 +232,7 @@ struct Kommune {
 }
 
 /// Open (`gyldigTil` null) or, failing that, the one that started last.
-fn current<'a, T>(items: &'a [T], periode: impl Fn(&T) -> Option<&Periode>) -> Option<&'a T> {
+fn current<T>(items: &[T], periode: impl Fn(&T) -> Option<&Periode>) -> Option<&T> {
     items
         .iter()
         .find(|item| periode(item).is_none_or(|p| p.gyldig_til.is_none()))
@@ -327,7 +327,8 @@ impl CvrDistribution {
             .and_then(|m| m.nyeste_navn.as_ref())
             .and_then(|n| nonempty(n.navn.as_deref()))
             .or_else(|| {
-                current(&raw.navne, |n| n.periode.as_ref()).and_then(|n| nonempty(n.navn.as_deref()))
+                current(&raw.navne, |n| n.periode.as_ref())
+                    .and_then(|n| nonempty(n.navn.as_deref()))
             })
             .ok_or_else(|| {
                 self.client
@@ -358,24 +359,23 @@ impl BusinessRegistry for CvrDistribution {
                 "the {REGISTER} knows Danish CVR numbers only"
             )));
         }
-        let cvr: u32 = id.as_str().parse().map_err(|_| {
-            RegistryError::Invalid(format!("{id} is not a CVR number (8 digits)"))
-        })?;
+        let cvr: u32 = id
+            .as_str()
+            .parse()
+            .map_err(|_| RegistryError::Invalid(format!("{id} is not a CVR number (8 digits)")))?;
         let query = json!({
             "query": {"term": {"Vrvirksomhed.cvrNummer": cvr}},
             "size": 1,
         });
-        let hits: Vec<CompanySource> = self.search(&self.companies, query, "the company search result").await?;
-        let Some(raw) = hits
-            .into_iter()
-            .filter_map(|h| h.company)
-            .find(|c| {
-                c.cvr_nummer
-                    .as_ref()
-                    .and_then(scalar_text)
-                    .is_none_or(|n| n == id.as_str())
-            })
-        else {
+        let hits: Vec<CompanySource> = self
+            .search(&self.companies, query, "the company search result")
+            .await?;
+        let Some(raw) = hits.into_iter().filter_map(|h| h.company).find(|c| {
+            c.cvr_nummer
+                .as_ref()
+                .and_then(scalar_text)
+                .is_none_or(|n| n == id.as_str())
+        }) else {
             return Ok(None);
         };
         let name = raw
@@ -384,7 +384,8 @@ impl BusinessRegistry for CvrDistribution {
             .and_then(|m| m.nyeste_navn.as_ref())
             .and_then(|n| nonempty(n.navn.as_deref()))
             .or_else(|| {
-                current(&raw.navne, |n| n.periode.as_ref()).and_then(|n| nonempty(n.navn.as_deref()))
+                current(&raw.navne, |n| n.periode.as_ref())
+                    .and_then(|n| nonempty(n.navn.as_deref()))
             })
             .ok_or_else(|| {
                 self.client

@@ -211,6 +211,12 @@ impl HttpClient {
             .map_err(|e| transport_error(self.register, &e, self.timeout))?;
         let status = response.status();
         if status == StatusCode::NOT_FOUND {
+            // None of the four registers answers 404 for an unknown key (they answer an empty
+            // list), so a 404 may well be a wrong base URL: say so to the operator.
+            tracing::warn!(
+                register = self.register,
+                "HTTP 404 taken as not found; if every look-up says so, check the base URL"
+            );
             return Ok(None);
         }
         let body = response
@@ -220,16 +226,20 @@ impl HttpClient {
         if !status.is_success() {
             return Err(status_error(self.register, status, &body));
         }
-        serde_json::from_slice(&body)
-            .map(Some)
-            .map_err(|e| self.malformed(format!("{what} is not the documented JSON ({e})")))
+        serde_json::from_slice(&body).map(Some).map_err(|e| {
+            // serde's message may quote a value from the body: redact numbers.
+            self.malformed(format!(
+                "{what} is not the documented JSON ({})",
+                redact_numbers(&e.to_string())
+            ))
+        })
     }
 
     /// [`RegistryError::Invalid`] for an answer whose content is not what the register
     /// documents: "the person register (Haal Centraal BRP) answered with data civicpay cannot
-    /// use: personen[0] has no naam.volledigeNaam".
+    /// use: personen[0] has no naam.volledigeNaam". `problem` is written by the adapter and
+    /// must not contain a national id (company and production unit numbers are public).
     pub fn malformed(&self, problem: impl fmt::Display) -> RegistryError {
-        let problem = redact_numbers(&problem.to_string());
         tracing::warn!(register = self.register, %problem, "register answered malformed data");
         RegistryError::Invalid(format!(
             "the {} answered with data civicpay cannot use: {problem}",
@@ -266,9 +276,7 @@ pub fn transport_error(register: &str, error: &reqwest::Error, timeout: Duration
         ))
     } else if error.is_connect() {
         tracing::warn!(register, "register cannot be reached");
-        RegistryError::Unavailable(format!(
-            "the {register} cannot be reached; try again later"
-        ))
+        RegistryError::Unavailable(format!("the {register} cannot be reached; try again later"))
     } else if error.is_decode() {
         RegistryError::Invalid(format!(
             "the {register} sent an answer civicpay cannot read"
@@ -293,7 +301,7 @@ pub fn status_error(register: &str, status: StatusCode, body: &[u8]) -> Registry
                 "the register refused civicpay's credentials; check the configured key, user or certificate"
             );
             RegistryError::Unavailable(format!(
-                "the {register} refused civicpay's credentials (HTTP {code}); an administrator has been told; try again later"
+                "the {register} refused civicpay's credentials (HTTP {code}): an administrator has to renew or correct them; try again later"
             ))
         }
         StatusCode::TOO_MANY_REQUESTS => {
@@ -318,7 +326,11 @@ pub fn status_error(register: &str, status: StatusCode, body: &[u8]) -> Registry
             ))
         }
         _ => {
-            tracing::warn!(register, status = code, "register answered an unexpected status");
+            tracing::warn!(
+                register,
+                status = code,
+                "register answered an unexpected status"
+            );
             RegistryError::Unavailable(format!(
                 "the {register} answered unexpectedly (HTTP {code}); try again later"
             ))
@@ -399,7 +411,10 @@ mod tests {
             "invalid type: string \"…\", expected u32 at line 1"
         );
         assert_eq!(redact_numbers("211062-5629"), "…-5629");
-        assert_eq!(redact_numbers("HTTP 400 at column 12345"), "HTTP 400 at column 12345");
+        assert_eq!(
+            redact_numbers("HTTP 400 at column 12345"),
+            "HTTP 400 at column 12345"
+        );
     }
 
     #[test]
@@ -426,7 +441,10 @@ mod tests {
             panic!("400 is a status");
         };
         let message = status_error("person register", status, problem).to_string();
-        assert!(message.contains("Een of meerdere parameters zijn niet correct."), "{message}");
+        assert!(
+            message.contains("Een of meerdere parameters zijn niet correct."),
+            "{message}"
+        );
         assert!(!message.contains("999993653"), "{message}");
     }
 

@@ -220,9 +220,7 @@ fn parse_point(wkt: &str) -> Option<Coordinates> {
     let mut parts = inner.split_whitespace();
     let lon: f64 = parts.next()?.parse().ok()?;
     let lat: f64 = parts.next()?.parse().ok()?;
-    if parts.next().is_some()
-        || !(-180.0..=180.0).contains(&lon)
-        || !(-90.0..=90.0).contains(&lat)
+    if parts.next().is_some() || !(-180.0..=180.0).contains(&lon) || !(-90.0..=90.0).contains(&lat)
     {
         return None;
     }
@@ -260,16 +258,35 @@ mod tests {
     #[test]
     fn wkt_points_parse() {
         let p = parse_point("POINT(4.47917 51.92242)");
-        assert_eq!(p, Some(Coordinates { lon: 4.47917, lat: 51.92242 }));
-        assert_eq!(parse_point("POINT (4.5 52)"), Some(Coordinates { lon: 4.5, lat: 52.0 }));
-        assert_eq!(parse_point("POINT(111302.82 479662.782)"), None, "RD, not WGS84");
+        assert_eq!(
+            p,
+            Some(Coordinates {
+                lon: 4.47917,
+                lat: 51.92242
+            })
+        );
+        assert_eq!(
+            parse_point("POINT (4.5 52)"),
+            Some(Coordinates {
+                lon: 4.5,
+                lat: 52.0
+            })
+        );
+        assert_eq!(
+            parse_point("POINT(111302.82 479662.782)"),
+            None,
+            "RD, not WGS84"
+        );
         assert_eq!(parse_point("LINESTRING(1 2, 3 4)"), None);
         assert_eq!(parse_point("POINT(4.5)"), None);
     }
 
     #[test]
     fn typed_numbers_are_found() {
-        assert_eq!(numbers_in("Coolsingel 40, 3011AD Rotterdam"), vec![40, 3011]);
+        assert_eq!(
+            numbers_in("Coolsingel 40, 3011AD Rotterdam"),
+            vec![40, 3011]
+        );
         assert_eq!(numbers_in("Damrak 18-1"), vec![18, 1]);
         assert!(numbers_in("Coolsingel Rotterdam").is_empty());
     }

@@ -159,7 +159,10 @@ impl VehicleRegistry for RdwOpenData {
             .as_deref()
             .map(str::trim)
             .filter(|s| !s.is_empty())
-            .ok_or_else(|| self.client.malformed(format!("{VEHICLES}: no voertuigsoort")))?;
+            .ok_or_else(|| {
+                self.client
+                    .malformed(format!("{VEHICLES}: no voertuigsoort"))
+            })?;
         let total_weight_kg = kilograms(raw.toegestane_maximum_massa_voertuig.as_ref())
             .or_else(|| kilograms(raw.technische_max_massa_voertuig.as_ref()))
             .ok_or_else(|| {
@@ -197,7 +200,8 @@ impl VehicleRegistry for RdwOpenData {
         } else {
             names.join("/")
         };
-        let country = CountryCode::parse("NL").map_err(|e| RegistryError::Invalid(e.to_string()))?;
+        let country =
+            CountryCode::parse("NL").map_err(|e| RegistryError::Invalid(e.to_string()))?;
         Ok(Some(Vehicle {
             plate: plate.clone(),
             kind,
