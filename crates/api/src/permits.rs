@@ -141,8 +141,9 @@ fn pricing_error(e: civicpay_domain::pricing::PricingError) -> ApiError {
     ApiError::bad_input(e.to_string())
 }
 
-/// The payment request lines for a quote's positive lines (credits are netted into the
-/// first line's product's difference by the caller, never sent as negative lines).
+/// The payment request lines for a quote: one line per SKU with the sum of its quote lines (a
+/// base price and its emission-class adjustment make one line of the emission price), and only
+/// lines with something to pay — a bill has no negative lines; credits are refunded instead.
 fn request_lines(
     quote: &PriceQuote,
     products: &[&ProductRecord],
@@ -150,20 +151,29 @@ fn request_lines(
     locale: &Locale,
     title: &str,
 ) -> Vec<NewPaymentRequestLine> {
-    quote
-        .lines()
-        .iter()
-        .filter(|l| l.amount.amount_minor() > 0)
-        .map(|line| {
-            let product = line
-                .sku
+    let mut by_sku: Vec<(Option<Sku>, String, i64)> = Vec::new();
+    for line in quote.lines() {
+        match by_sku.iter_mut().find(|(sku, _, _)| sku == &line.sku) {
+            Some((_, _, sum)) => *sum = sum.saturating_add(line.amount.amount_minor()),
+            None => by_sku.push((
+                line.sku.clone(),
+                line.label.clone(),
+                line.amount.amount_minor(),
+            )),
+        }
+    }
+    by_sku
+        .into_iter()
+        .filter(|(_, _, sum)| *sum > 0)
+        .map(|(sku, label, sum)| {
+            let product = sku
                 .as_ref()
                 .and_then(|sku| products.iter().find(|p| &p.sku == sku));
             NewPaymentRequestLine {
-                sku: line.sku.clone(),
-                description: format!("{title}: {}", price_label(&line.label, locale)),
+                sku: sku.clone(),
+                description: format!("{title}: {}", price_label(&label, locale)),
                 quantity: 1,
-                unit_price: line.amount,
+                unit_price: Money::new(sum, quote.currency()),
                 vat_code: product
                     .map(|p| vat_code_on(p, on))
                     .unwrap_or_else(|| "exempt".into()),
