@@ -31,6 +31,7 @@ enum PaymentRequests {
 enum Permits {
     Table,
     Id,
+    HolderIdSealed,
     HolderName,
     HolderAddress,
     Delivery,
@@ -116,6 +117,9 @@ enum Letters {
 
 fn permit_columns() -> Vec<ColumnDef> {
     vec![
+        // The holder's national id, sealed (XChaCha20-Poly1305): the re-match asks the
+        // register again by it. NULL for permits from before it was kept.
+        text_null(Permits::HolderIdSealed),
         string_len_null(Permits::HolderName, 200),
         string_len_null(Permits::HolderAddress, 300),
         string_len_null(Permits::Delivery, 16),
@@ -360,6 +364,7 @@ impl MigrationTrait for Migration {
                 .await?;
         }
         for column in [
+            Permits::HolderIdSealed,
             Permits::HolderName,
             Permits::HolderAddress,
             Permits::Delivery,

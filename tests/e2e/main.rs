@@ -9,6 +9,7 @@ mod import;
 mod isolation;
 mod payment_faults;
 mod payments;
+mod permit_lifecycle;
 mod permits;
 mod platform;
 mod staff;

@@ -65,6 +65,11 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL), as committed in schema.graphql.
     Schema,
+    /// Permit work from the command line.
+    Permits {
+        #[command(subcommand)]
+        action: PermitsAction,
+    },
     /// Import data from council systems' files.
     Import {
         #[command(subcommand)]
@@ -87,6 +92,25 @@ pub enum ImportAction {
         /// Check the file and show what would be imported; write nothing.
         #[arg(long)]
         dry_run: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PermitsAction {
+    /// Re-match every active permit of a council against the registers (S0-8): names and
+    /// addresses updated, permits no longer entitled deactivated with the failing rule as the
+    /// reason and a letter (PDF) to the holder. Prints progress; an interrupted run is
+    /// resumed with --resume and never does anything twice.
+    Rematch {
+        /// The council's slug.
+        #[arg(long)]
+        tenant: String,
+        /// Only report what it would do; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Resume this interrupted run instead of starting a new one.
+        #[arg(long, value_name = "RUN_ID")]
+        resume: Option<uuid::Uuid>,
     },
 }
 
@@ -358,6 +382,57 @@ pub async fn api_key(config: &Config, action: ApiKeyAction) -> anyhow::Result<bo
     );
     println!("{key}");
     Ok(true)
+}
+
+pub async fn permits(config: &Config, action: PermitsAction) -> anyhow::Result<bool> {
+    let PermitsAction::Rematch {
+        tenant,
+        dry_run,
+        resume,
+    } = action;
+    let platform = crate::connect(config).await?;
+    let base_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", config.bind));
+    let (state, _) = crate::api_state(&platform, base_url)?;
+    let tenant = platform
+        .store
+        .tenant_by_slug(&tenant)
+        .await?
+        .with_context(|| format!("unknown council {tenant:?} (see `civicpay tenant list`)"))?;
+    let scope = platform.store.scope(tenant);
+    let run = match resume {
+        Some(id) => scope.rematch_run(id).await?,
+        None => civicpay_api::rematch::start_rematch(&state, &scope, dry_run, &operator())
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", e.message))?,
+    };
+    println!(
+        "re-match run {} ({}): {} active permit(s)",
+        run.id,
+        if run.dry_run { "dry run" } else { "for real" },
+        run.total
+    );
+    let started = std::time::Instant::now();
+    let done = civicpay_api::rematch::run_rematch(&state, &scope, run.id, |run| {
+        eprintln!("  {}", civicpay_api::rematch::progress_line(run));
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    println!(
+        "{} in {:.1?}: {}",
+        done.status,
+        started.elapsed(),
+        civicpay_api::rematch::progress_line(&done)
+    );
+    if done.deactivated > 0 || done.updated > 0 || done.unavailable > 0 {
+        println!(
+            "findings: {{ rematchFindings(runId: \"{}\") {{ permitId action detail }} }}",
+            done.id
+        );
+    }
+    Ok(done.status == civicpay_store::RUN_COMPLETED)
 }
 
 pub async fn import(config: &Config, action: ImportAction) -> anyhow::Result<bool> {

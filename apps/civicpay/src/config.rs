@@ -54,6 +54,11 @@ pub struct Config {
     /// Default: a built-in development key — set it on any shared installation.
     #[serde(skip_serializing)]
     pub lookup_pseudonym_key: Option<SecretString>,
+    /// The registry re-match (S0-8) runs by itself for every council with registers when its
+    /// last run started more than this many hours ago; 0 turns the schedule off (runs are
+    /// then started with `civicpay permits rematch` or `startRematch`). Interrupted runs are
+    /// resumed either way.
+    pub rematch_every_hours: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,6 +87,7 @@ impl Default for Config {
             sandbox_fallback: true,
             run_jobs: true,
             lookup_pseudonym_key: None,
+            rematch_every_hours: 24,
         }
     }
 }

@@ -100,16 +100,13 @@ const DEV_SANDBOX_SECRET: &str = "whsec_civicpay-sandbox-development-secret-0001
 /// installation.
 const DEV_LOOKUP_PSEUDONYM_KEY: &str = "civicpay-development-lookup-pseudonym-key-0001";
 
-/// Builds the HTTP server on an already bound listener (port 0 in tests), and starts the
-/// background jobs when `run_jobs` is on.
-pub fn server(
+/// The application state every door shares (HTTP, background jobs, CLI): the PSPs (the
+/// sandbox, and Stripe when its secrets are set), every council's rules and registers, and the
+/// public base URL. Returns the sandbox too, for its hosted pages.
+pub fn api_state(
     platform: &Platform,
-    listener: TcpListener,
-) -> anyhow::Result<actix_web::dev::Server> {
-    let base_url = match &platform.config.public_url {
-        Some(url) => url.trim_end_matches('/').to_owned(),
-        None => format!("http://{}", listener.local_addr()?),
-    };
+    base_url: String,
+) -> anyhow::Result<(ApiState, civicpay_psp::SandboxGateway)> {
     let sandbox_secret = match &platform.config.sandbox_secret {
         Some(secret) => civicpay_notify::WebhookSecret::new(secret.expose_secret().to_owned())
             .map_err(|e| anyhow::anyhow!("sandbox_secret: {e}"))?,
@@ -155,8 +152,22 @@ pub fn server(
         sandbox_fallback: platform.config.sandbox_fallback,
         eligibility,
     };
+    Ok((api, sandbox))
+}
+
+/// Builds the HTTP server on an already bound listener (port 0 in tests), and starts the
+/// background jobs when `run_jobs` is on.
+pub fn server(
+    platform: &Platform,
+    listener: TcpListener,
+) -> anyhow::Result<actix_web::dev::Server> {
+    let base_url = match &platform.config.public_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => format!("http://{}", listener.local_addr()?),
+    };
+    let (api, sandbox) = api_state(platform, base_url)?;
     if platform.config.run_jobs {
-        jobs::spawn(api.clone());
+        jobs::spawn(api.clone(), platform.config.rematch_every_hours);
     }
     let data = web::Data::new(http::AppData {
         api,

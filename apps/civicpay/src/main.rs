@@ -37,6 +37,7 @@ fn main() -> ExitCode {
         Command::WebhookSecret { action } => runtime.block_on(cli::webhook_secret(&config, action)),
         Command::Migrate { action } => runtime.block_on(cli::migrate(&config, action)),
         Command::Import { action } => runtime.block_on(cli::import(&config, action)),
+        Command::Permits { action } => runtime.block_on(cli::permits(&config, action)),
     };
     match outcome {
         Ok(true) => ExitCode::SUCCESS,

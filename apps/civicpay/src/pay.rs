@@ -20,6 +20,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/t/{slug}/pay/{id}", web::post().to(pay_start))
         .route("/t/{slug}/payments/{id}/status", web::get().to(status_page))
         .route("/t/{slug}/payments.csv", web::get().to(export_csv))
+        .route("/t/{slug}/letters/{id}.pdf", web::get().to(letter_pdf))
         .route("/sandbox/checkout/{reference}", web::get().to(sandbox_page))
         .route(
             "/sandbox/checkout/{reference}",
@@ -422,6 +423,22 @@ fn csv_row(p: &PaymentRecord) -> String {
     line
 }
 
+/// The caller of a plain HTTP request to a council: its session cookie or bearer key.
+pub(crate) async fn caller_of(
+    data: &AppData,
+    req: &HttpRequest,
+    tenant: &std::sync::Arc<civicpay_store::TenantRecord>,
+) -> Result<civicpay_api::Caller, ApiError> {
+    let token = req.cookie("civicpay_session").map(|c| c.value().to_owned());
+    let bearer = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_owned);
+    resolve_caller(&data.api, Some(tenant), token.as_deref(), bearer.as_deref()).await
+}
+
 /// The register filtered, as CSV, streamed page by page: any size, constant memory.
 async fn export_csv(
     data: web::Data<AppData>,
@@ -437,21 +454,7 @@ async fn export_csv(
         }
         Err(e) => return error_response(&ApiError::from(e)),
     };
-    let token = req.cookie("civicpay_session").map(|c| c.value().to_owned());
-    let bearer = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::to_owned);
-    let caller = match resolve_caller(
-        &data.api,
-        Some(&tenant),
-        token.as_deref(),
-        bearer.as_deref(),
-    )
-    .await
-    {
+    let caller = match caller_of(&data, &req, &tenant).await {
         Ok(c) => c,
         Err(e) => return error_response(&e),
     };
@@ -522,4 +525,43 @@ async fn export_csv(
             format!("attachment; filename=\"payments-{}.csv\"", tenant.slug),
         ))
         .streaming(stream)
+}
+
+/// A letter written to a permit holder (a re-match deactivation), as PDF. Staff allowed to
+/// handle permits (`CheckEligibility`); another council's letter is NOT_FOUND.
+async fn letter_pdf(
+    data: web::Data<AppData>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> HttpResponse {
+    let (slug, id) = path.into_inner();
+    let tenant = match data.api.store.tenant_by_slug(&slug).await {
+        Ok(Some(t)) => t,
+        Ok(None) => {
+            return error_response(&ApiError::not_found(format!("unknown council {slug:?}")));
+        }
+        Err(e) => return error_response(&ApiError::from(e)),
+    };
+    let caller = match caller_of(&data, &req, &tenant).await {
+        Ok(c) => c,
+        Err(e) => return error_response(&e),
+    };
+    if !caller.allows(Permission::CheckEligibility) {
+        return error_response(&ApiError::unauthenticated(
+            "log in as staff who handle permits to read letters",
+        ));
+    }
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return error_response(&ApiError::not_found(format!("letter {id}")));
+    };
+    match data.api.store.scope(tenant).letter_pdf(id).await {
+        Ok(letter) => HttpResponse::Ok()
+            .content_type("application/pdf")
+            .insert_header((
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"letter-{}.pdf\"", letter.id.simple()),
+            ))
+            .body(letter.pdf.unwrap_or_default()),
+        Err(e) => error_response(&ApiError::from(e)),
+    }
 }

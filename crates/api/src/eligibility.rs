@@ -158,6 +158,20 @@ impl Eligibility {
         id.pseudonym(&self.pseudonym_key)
     }
 
+    /// The national id sealed for storage with a permit (see [`NationalId::seal`]).
+    pub fn seal(&self, id: &NationalId) -> String {
+        id.seal(&self.pseudonym_key)
+    }
+
+    /// Opens an id sealed by [`Eligibility::seal`].
+    pub fn unseal(
+        &self,
+        country: IdCountry,
+        sealed: &str,
+    ) -> Result<NationalId, civicpay_registries::IdError> {
+        NationalId::unseal(country, &self.pseudonym_key, sealed)
+    }
+
     pub fn council(&self, slug: &str) -> Option<&CouncilEligibility> {
         self.councils.get(slug)
     }

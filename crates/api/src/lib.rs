@@ -8,10 +8,12 @@ pub mod eligibility;
 pub mod error;
 pub mod payments;
 pub mod permits;
+pub mod rematch;
 mod schema;
 mod schema_eligibility;
 mod schema_payments;
 mod schema_permits;
+mod schema_rematch;
 pub mod service;
 mod types;
 

@@ -452,6 +452,7 @@ async fn apply_inner(
                 holder_display: check.id.masked(),
                 plate: plate.map(str::to_owned),
                 evaluation,
+                holder_id_sealed: Some(req.state.eligibility.seal(&check.id)),
                 holder_name: result.as_ref().and_then(|r| r.person_name.clone()),
                 holder_address: result.as_ref().and_then(|r| r.person_address.clone()),
                 delivery: input.delivery.map(|d| {
@@ -1125,4 +1126,13 @@ pub async fn search_permits(
             limit,
         })
         .await?)
+}
+
+/// Active permits past their last day become expired, in every council. Returns how many.
+pub async fn expire_permits(state: &crate::context::ApiState) -> ApiResult<u64> {
+    let mut expired = 0;
+    for tenant in state.store.tenants().await? {
+        expired += state.store.scope(tenant).expire_permits().await?;
+    }
+    Ok(expired)
 }

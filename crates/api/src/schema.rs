@@ -6,6 +6,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::schema_eligibility::EligibilityQuery;
 use crate::schema_payments::{PaymentMutation, PaymentQuery};
 use crate::schema_permits::{PermitMutation, PermitQuery};
+use crate::schema_rematch::{RematchMutation, RematchQuery};
 use crate::service;
 use crate::types::*;
 use async_graphql::{Context, EmptySubscription, ID, MergedObject, Object, Schema};
@@ -20,11 +21,22 @@ pub type CivicpaySchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Every query, merged from the capabilities.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(CatalogueQuery, PaymentQuery, EligibilityQuery, PermitQuery);
+pub struct QueryRoot(
+    CatalogueQuery,
+    PaymentQuery,
+    EligibilityQuery,
+    PermitQuery,
+    RematchQuery,
+);
 
 /// Every mutation, merged from the capabilities.
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(CatalogueMutation, PaymentMutation, PermitMutation);
+pub struct MutationRoot(
+    CatalogueMutation,
+    PaymentMutation,
+    PermitMutation,
+    RematchMutation,
+);
 
 /// Builds the schema with its safety limits: a query deeper than 12 or costing more than 1000
 /// is refused before it runs.

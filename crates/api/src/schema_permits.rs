@@ -192,6 +192,21 @@ impl Permit {
             })
             .unwrap_or_default()
     }
+    /// The letters written to the holder (a deactivation by the re-match), newest first.
+    async fn letters(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<Vec<crate::schema_rematch::PermitLetter>> {
+        let req = request(ctx)?;
+        let scope = req.scope()?;
+        let slug = scope.tenant().slug.to_string();
+        Ok(scope
+            .letters(self.0.id)
+            .await?
+            .into_iter()
+            .map(|l| crate::schema_rematch::letter(&slug, l))
+            .collect())
+    }
     /// The corrections asked for, oldest first.
     async fn corrections(&self, ctx: &Context<'_>) -> ApiResult<Vec<PermitCorrection>> {
         let req = request(ctx)?;

@@ -225,6 +225,51 @@ impl NationalId {
             Err(_) => String::new(),
         }
     }
+
+    /// The number sealed for storage (XChaCha20-Poly1305 under a key derived from `key`;
+    /// hex of nonce ‖ ciphertext). A permit keeps its holder's id sealed so the registry
+    /// re-match can ask the register again; nothing else can read it without the key.
+    pub fn seal(&self, key: &[u8]) -> String {
+        use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng};
+        let cipher = chacha20poly1305::XChaCha20Poly1305::new(&seal_key(key).into());
+        let nonce = chacha20poly1305::XChaCha20Poly1305::generate_nonce(&mut OsRng);
+        match cipher.encrypt(&nonce, self.digits.as_bytes()) {
+            Ok(sealed) => {
+                let mut out = nonce.to_vec();
+                out.extend_from_slice(&sealed);
+                hex::encode(out)
+            }
+            // Encryption of a few bytes cannot fail; an empty seal unseals to an error.
+            Err(_) => String::new(),
+        }
+    }
+
+    /// Opens a [`NationalId::seal`]ed number of `country` with the same `key`.
+    pub fn unseal(country: IdCountry, key: &[u8], sealed: &str) -> Result<Self, IdError> {
+        use chacha20poly1305::aead::{Aead, KeyInit};
+        let bad = || id_err("sealed national id", "cannot be opened with this key");
+        let bytes = hex::decode(sealed).map_err(|_| bad())?;
+        if bytes.len() < 24 {
+            return Err(bad());
+        }
+        let (nonce, ciphertext) = bytes.split_at(24);
+        let cipher = chacha20poly1305::XChaCha20Poly1305::new(&seal_key(key).into());
+        let plain = cipher
+            .decrypt(chacha20poly1305::XNonce::from_slice(nonce), ciphertext)
+            .map_err(|_| bad())?;
+        let digits = String::from_utf8(plain).map_err(|_| bad())?;
+        Self::parse(country, &digits)
+    }
+}
+
+/// The sealing key: SHA-256 over a label and the platform's pseudonym secret, so one
+/// configured secret gives two unrelated keys (pseudonyms and seals).
+fn seal_key(key: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    let mut hasher = Sha256::new();
+    hasher.update(b"civicpay national id seal v1\0");
+    hasher.update(key);
+    hasher.finalize().into()
 }
 
 impl fmt::Display for NationalId {
@@ -374,6 +419,24 @@ impl fmt::Display for Plate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sealed_id_opens_only_with_its_key() {
+        let id = NationalId::cpr("211062-5629").unwrap_or_else(|e| panic!("{e}"));
+        let sealed = id.seal(b"key one");
+        assert!(!sealed.contains("2110625629"), "sealed in clear");
+        assert_ne!(sealed, id.seal(b"key one"), "a fresh nonce each time");
+        let opened = NationalId::unseal(IdCountry::Denmark, b"key one", &sealed)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(opened.expose_digits(), "2110625629");
+        assert!(NationalId::unseal(IdCountry::Denmark, b"key two", &sealed).is_err());
+        assert!(NationalId::unseal(IdCountry::Denmark, b"key one", "00ff").is_err());
+        let mut tampered = sealed.clone().into_bytes();
+        let last = tampered.len() - 1;
+        tampered[last] = if tampered[last] == b'0' { b'1' } else { b'0' };
+        let tampered = String::from_utf8(tampered).unwrap_or_default();
+        assert!(NationalId::unseal(IdCountry::Denmark, b"key one", &tampered).is_err());
+    }
 
     #[test]
     fn cpr_follows_standards_vectors() {

@@ -15,6 +15,7 @@ mod payments;
 mod permits;
 mod platform;
 mod records;
+mod rematch;
 mod scope;
 mod staff;
 
@@ -40,6 +41,10 @@ pub use platform::{Backend, Store};
 pub use records::{
     ApiKeyRecord, AuditRecord, PriceVersionRecord, ProductRecord, TenantRecord, UserRecord,
     VatCodeRecord, ZoneRecord,
+};
+pub use rematch::{
+    LetterRecord, NewLetter, RUN_COMPLETED, RUN_FAILED, RUN_RUNNING, RematchAction,
+    RematchFindingRecord, RematchOutcome, RematchRunRecord,
 };
 pub use scope::TenantScope;
 pub use staff::{LoginAttempt, NewApiKey, NewUser};

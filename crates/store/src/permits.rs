@@ -43,6 +43,8 @@ pub struct NewPermit {
     pub plate: Option<String>,
     /// Every rule result of the decision.
     pub evaluation: serde_json::Value,
+    /// The holder's national id sealed with the platform's key (for the re-match).
+    pub holder_id_sealed: Option<String>,
     /// The holder's name and one-line address from the person register (for letters and the
     /// re-match; kept current by the re-match).
     pub holder_name: Option<String>,
@@ -396,6 +398,7 @@ impl TenantScope {
             created_by: actor.label(),
             created_at: now,
             updated_at: now,
+            holder_id_sealed: new.holder_id_sealed,
             holder_name: new.holder_name,
             holder_address: new.holder_address,
             delivery: new.delivery,

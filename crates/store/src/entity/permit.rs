@@ -22,6 +22,7 @@ pub struct Model {
     pub created_by: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub holder_id_sealed: Option<String>,
     pub holder_name: Option<String>,
     pub holder_address: Option<String>,
     pub delivery: Option<String>,

@@ -1,0 +1,405 @@
+//! The registry re-match (S0-8): every active permit of a council checked again against fresh
+//! register facts with the council's rules. Still entitled → unchanged, or the holder's name
+//! and address updated from the register; no longer entitled → deactivated with the failing
+//! rules as the reason and a letter (PDF) to the holder; a register that does not answer →
+//! left as it is and counted, never deactivated on a guess. A dry run reports what it would do.
+//! Batches commit with their cursor (see `civicpay_store::rematch`), so a run resumes after a
+//! crash without doing anything twice. Every look-up is logged with purpose "registry
+//! re-match".
+
+use crate::context::{ApiState, Caller, RequestContext};
+use crate::eligibility::{self, CheckRequest};
+use crate::error::{ApiError, ApiResult};
+use chrono::Utc;
+use civicpay_domain::Locale;
+use civicpay_domain::audit::Actor;
+use civicpay_registries::Plate;
+use civicpay_rules::Decision;
+use civicpay_store::{
+    NewLetter, PermitRecord, ProductRecord, RematchAction, RematchOutcome, RematchRunRecord,
+    StoreError, TenantScope,
+};
+use std::collections::HashMap;
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// Permits per batch (one commit each).
+pub const BATCH: u64 = 200;
+/// A running run whose heartbeat is older than this has lost its worker and is resumed.
+pub const INTERRUPTED_AFTER: chrono::Duration = chrono::Duration::minutes(2);
+/// Who the re-match's look-ups are logged as.
+const WHO: &str = "registry re-match";
+
+/// A request context for work without an HTTP request: the council's default language.
+pub fn system_context(state: &ApiState, scope: &TenantScope, request_id: String) -> RequestContext {
+    let tenant = Arc::new(scope.tenant().clone());
+    RequestContext {
+        state: state.clone(),
+        locale: tenant.default_locale.clone(),
+        tenant: Some(tenant),
+        caller: Caller::Anonymous,
+        request_id,
+    }
+}
+
+/// Starts a run (CONFLICT while another runs) and returns it; the caller runs it with
+/// [`run_rematch`] (in the background for GraphQL, in the foreground for the CLI).
+pub async fn start_rematch(
+    state: &ApiState,
+    scope: &TenantScope,
+    dry_run: bool,
+    actor: &Actor,
+) -> ApiResult<RematchRunRecord> {
+    let slug = scope.tenant().slug.to_string();
+    let council = state
+        .eligibility
+        .council(&slug)
+        .ok_or_else(|| ApiError::conflict("permits are not configured for this council"))?;
+    if council.registries.is_none() {
+        return Err(ApiError::conflict(eligibility::REGISTERS_NOT_CONFIGURED));
+    }
+    Ok(scope.start_rematch(dry_run, actor).await?)
+}
+
+/// Works a run to its end, batch by batch, calling `progress` after each commit. A batch
+/// another worker committed first ends this worker quietly (the run is in other hands).
+pub async fn run_rematch(
+    state: &ApiState,
+    scope: &TenantScope,
+    run_id: Uuid,
+    mut progress: impl FnMut(&RematchRunRecord),
+) -> ApiResult<RematchRunRecord> {
+    scope.touch_rematch(run_id).await?;
+    let req = system_context(state, scope, format!("rematch-{run_id}"));
+    let mut products: HashMap<Uuid, ProductRecord> = HashMap::new();
+    loop {
+        let run = scope.rematch_run(run_id).await?;
+        if run.status != civicpay_store::RUN_RUNNING {
+            return Ok(run);
+        }
+        let batch = scope.rematch_batch(&run, BATCH).await?;
+        let Some(last) = batch.last().map(|(p, _)| p.id) else {
+            return Ok(scope.finish_rematch(run_id, None).await?);
+        };
+        let mut outcomes = Vec::with_capacity(batch.len());
+        for (permit, sealed) in batch {
+            let outcome = match decide(&req, scope, &mut products, &permit, sealed, run.dry_run)
+                .await
+            {
+                Ok(outcome) => outcome,
+                Err(e) => {
+                    // An unexpected failure on one permit: record it and go on; the run
+                    // itself fails only when the database does.
+                    tracing::warn!(permit = %permit.id, error = %e.message, "re-match could not decide a permit");
+                    RematchOutcome {
+                        permit_id: permit.id,
+                        action: RematchAction::Unavailable { detail: e.message },
+                        letter: None,
+                    }
+                }
+            };
+            outcomes.push(outcome);
+        }
+        match scope
+            .commit_rematch_batch(run_id, run.cursor, last, outcomes)
+            .await
+        {
+            Ok(run) => progress(&run),
+            Err(StoreError::Conflict(message)) => {
+                tracing::info!(run = %run_id, %message, "re-match batch taken over by another worker");
+                return Ok(scope.rematch_run(run_id).await?);
+            }
+            Err(e) => {
+                let e: ApiError = e.into();
+                scope.finish_rematch(run_id, Some(&e.message)).await?;
+                return Err(e);
+            }
+        }
+    }
+}
+
+/// Resumes every run of every council whose worker died (heartbeat older than
+/// [`INTERRUPTED_AFTER`]). Returns how many it finished.
+pub async fn resume_interrupted(state: &ApiState) -> ApiResult<usize> {
+    let mut resumed = 0;
+    for tenant in state.store.tenants().await? {
+        let scope = state.store.scope(tenant);
+        for run in scope
+            .interrupted_rematch_runs(Utc::now() - INTERRUPTED_AFTER)
+            .await?
+        {
+            tracing::info!(run = %run.id, processed = run.processed, "resuming an interrupted re-match");
+            run_rematch(state, &scope, run.id, |_| {}).await?;
+            resumed += 1;
+        }
+    }
+    Ok(resumed)
+}
+
+/// Starts and runs a re-match for every council with registers whose last run started more
+/// than `every` ago (the scheduled run). Returns how many runs it made.
+pub async fn run_scheduled(state: &ApiState, every: chrono::Duration) -> ApiResult<usize> {
+    let mut ran = 0;
+    for tenant in state.store.tenants().await? {
+        let slug = tenant.slug.to_string();
+        let configured = state
+            .eligibility
+            .council(&slug)
+            .is_some_and(|c| c.registries.is_some());
+        if !configured {
+            continue;
+        }
+        let scope = state.store.scope(tenant);
+        let last = scope.rematch_runs(1).await?.into_iter().next();
+        if last.is_some_and(|run| Utc::now() - run.started_at < every) {
+            continue;
+        }
+        match start_rematch(state, &scope, false, &Actor::System).await {
+            Ok(run) => {
+                run_rematch(state, &scope, run.id, |_| {}).await?;
+                ran += 1;
+            }
+            // Another node started it first.
+            Err(e) if e.code == crate::error::ErrorCode::Conflict => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(ran)
+}
+
+async fn decide(
+    req: &RequestContext,
+    scope: &TenantScope,
+    products: &mut HashMap<Uuid, ProductRecord>,
+    permit: &PermitRecord,
+    sealed: Option<String>,
+    dry_run: bool,
+) -> ApiResult<RematchOutcome> {
+    let unavailable = |detail: String| RematchOutcome {
+        permit_id: permit.id,
+        action: RematchAction::Unavailable { detail },
+        letter: None,
+    };
+    let slug = scope.tenant().slug.to_string();
+    let council = req
+        .state
+        .eligibility
+        .council(&slug)
+        .ok_or_else(|| ApiError::conflict("permits are not configured for this council"))?;
+    let Some(sealed) = sealed else {
+        return Ok(unavailable(
+            "the holder's national id is not on record; check this permit by hand".into(),
+        ));
+    };
+    let id = match req.state.eligibility.unseal(council.country, &sealed) {
+        Ok(id) => id,
+        Err(e) => return Ok(unavailable(format!("the holder's id cannot be read: {e}"))),
+    };
+    let product = match products.get(&permit.product_id) {
+        Some(p) => p.clone(),
+        None => {
+            let p = scope.product(permit.product_id).await?;
+            products.insert(p.id, p.clone());
+            p
+        }
+    };
+    let plate = permit
+        .plate
+        .as_deref()
+        .map(Plate::parse)
+        .transpose()
+        .map_err(|e| ApiError::internal(format!("stored plate: {e}")))?;
+    let check = CheckRequest {
+        council,
+        purpose: WHO.to_owned(),
+        product,
+        id,
+        plate,
+    };
+    let held = scope
+        .held_permits(
+            &check.holder_key(&req.state),
+            check.plate.as_ref().map(Plate::as_str),
+            Some(permit.id),
+        )
+        .await?;
+    let result = match eligibility::evaluate_check(
+        req,
+        scope,
+        WHO,
+        &check,
+        eligibility::permit_facts(&held),
+    )
+    .await
+    {
+        Ok(result) => result,
+        Err(e) if eligibility::is_register_unavailable(&e) => return Ok(unavailable(e.message)),
+        Err(e) => return Err(e),
+    };
+    if result.evaluation.decision == Decision::Rejected {
+        let failed: Vec<_> = result
+            .evaluation
+            .results
+            .iter()
+            .filter(|r| !r.passed && r.outcome == civicpay_rules::Outcome::Reject)
+            .collect();
+        let rule_ids = failed.iter().map(|r| r.rule_id.clone()).collect();
+        let reason = failed
+            .iter()
+            .map(|r| r.message.clone())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let letter = if dry_run {
+            None
+        } else {
+            Some(deactivation_letter(
+                scope,
+                permit,
+                result.person_name.as_deref(),
+                result.person_address.as_deref(),
+                &reason,
+                &req.locale,
+            )?)
+        };
+        return Ok(RematchOutcome {
+            permit_id: permit.id,
+            action: RematchAction::Deactivate { rule_ids, reason },
+            letter,
+        });
+    }
+    let name = result
+        .person_name
+        .filter(|n| Some(n) != permit.holder_name.as_ref());
+    let address = result
+        .person_address
+        .filter(|a| Some(a) != permit.holder_address.as_ref());
+    let action = if name.is_some() || address.is_some() {
+        RematchAction::Update { name, address }
+    } else {
+        RematchAction::Unchanged
+    };
+    Ok(RematchOutcome {
+        permit_id: permit.id,
+        action,
+        letter: None,
+    })
+}
+
+/// The letter's words in the council's language.
+struct LetterText {
+    subject: &'static str,
+    intro: &'static str,
+    because: &'static str,
+    next: &'static str,
+    closing: &'static str,
+    reference: &'static str,
+}
+
+fn letter_text(locale: &Locale) -> LetterText {
+    match locale.as_str().split('-').next().unwrap_or("en") {
+        "da" => LetterText {
+            subject: "Din parkeringslicens er inaktiveret",
+            intro: "Vi har kontrolleret din licens mod folkeregistret og køretøjsregistret. Licensen er inaktiveret fra i dag.",
+            because: "Begrundelse:",
+            next: "Mener du, at oplysningerne er forkerte, kan du kontakte os. Du kan søge om en ny licens i webshoppen.",
+            closing: "Med venlig hilsen",
+            reference: "Licensnr.",
+        },
+        "nl" => LetterText {
+            subject: "Uw parkeervergunning is ingetrokken",
+            intro: "Wij hebben uw vergunning gecontroleerd in de basisregistraties. De vergunning is met ingang van vandaag ingetrokken.",
+            because: "Reden:",
+            next: "Kloppen de gegevens niet, neem dan contact met ons op. U kunt in de webwinkel een nieuwe vergunning aanvragen.",
+            closing: "Met vriendelijke groet",
+            reference: "Vergunningnr.",
+        },
+        "pl" => LetterText {
+            subject: "Twoje zezwolenie parkingowe zostało unieważnione",
+            intro: "Sprawdziliśmy Twoje zezwolenie w rejestrach publicznych. Zezwolenie zostało unieważnione z dniem dzisiejszym.",
+            because: "Powód:",
+            next: "Jeśli dane są nieprawidłowe, skontaktuj się z nami. Nowe zezwolenie możesz złożyć w sklepie internetowym.",
+            closing: "Z poważaniem",
+            reference: "Nr zezwolenia",
+        },
+        _ => LetterText {
+            subject: "Your parking permit has been deactivated",
+            intro: "We have checked your permit against the population and vehicle registers. The permit is deactivated from today.",
+            because: "Reason:",
+            next: "If you believe the register is wrong, please contact us. You can apply for a new permit in the web shop.",
+            closing: "Kind regards",
+            reference: "Permit no.",
+        },
+    }
+}
+
+fn deactivation_letter(
+    scope: &TenantScope,
+    permit: &PermitRecord,
+    register_name: Option<&str>,
+    register_address: Option<&str>,
+    reason: &str,
+    locale: &Locale,
+) -> ApiResult<NewLetter> {
+    let tenant = scope.tenant();
+    let text = letter_text(locale);
+    let council_name = tenant.name.get(locale, &tenant.default_locale).to_owned();
+    let recipient_name = register_name
+        .or(permit.holder_name.as_deref())
+        .unwrap_or(&permit.holder_display)
+        .to_owned();
+    let recipient_address = register_address
+        .or(permit.holder_address.as_deref())
+        .unwrap_or_default()
+        .to_owned();
+    let plate = permit.plate.as_deref().unwrap_or("-");
+    let paragraphs = vec![
+        format!("{} ({}, {plate})", text.intro, permit.sku),
+        format!("{} {reason}", text.because),
+        text.next.to_owned(),
+    ];
+    let today = tenant.today(Utc::now());
+    let letter = civicpay_documents::Letter {
+        branding: civicpay_documents::Branding {
+            council_name: council_name.clone(),
+            primary_color: tenant.branding["primary_color"].as_str().map(str::to_owned),
+            contact: tenant.branding["support_email"].as_str().map(str::to_owned),
+        },
+        recipient_name: recipient_name.clone(),
+        recipient_address: recipient_address.split(", ").map(str::to_owned).collect(),
+        date: today.format("%d.%m.%Y").to_string(),
+        reference: format!("{} {}", text.reference, permit.id.simple()),
+        subject: text.subject.to_owned(),
+        paragraphs: paragraphs.clone(),
+        closing: format!("{}\n{council_name}", text.closing),
+    };
+    let pdf = civicpay_documents::render_letter(&letter).map_err(ApiError::internal)?;
+    Ok(NewLetter {
+        kind: "deactivation".into(),
+        locale: locale.as_str().to_owned(),
+        recipient_name,
+        recipient_address,
+        subject: text.subject.to_owned(),
+        body: paragraphs.join("\n\n"),
+        pdf,
+        // No e-mail address is on record for permit holders yet (the citizen shop will add it).
+        email: None,
+    })
+}
+
+/// One line of a run's progress, for the CLI and logs.
+pub fn progress_line(run: &RematchRunRecord) -> String {
+    format!(
+        "{}/{} checked: {} unchanged, {} updated, {} {}, {} register unavailable",
+        run.processed,
+        run.total,
+        run.unchanged,
+        run.updated,
+        run.deactivated,
+        if run.dry_run {
+            "would be deactivated"
+        } else {
+            "deactivated"
+        },
+        run.unavailable
+    )
+}
