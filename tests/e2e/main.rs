@@ -12,4 +12,5 @@ mod payments;
 mod permit_lifecycle;
 mod permits;
 mod platform;
+mod rematch;
 mod staff;
