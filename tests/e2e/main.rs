@@ -10,6 +10,7 @@ mod isolation;
 mod payment_faults;
 mod payments;
 mod permit_lifecycle;
+mod permit_registers;
 mod permits;
 mod platform;
 mod rematch;

@@ -845,7 +845,6 @@ async fn cancelling_later_refunds_the_months_not_started() {
 }
 
 #[tokio::test]
-#[ignore = "bug: correct_permit (Extend) prices the extension at the product's own price, not the emission-class price"]
 async fn extending_an_electric_cars_permit_charges_the_emission_class_price() {
     let kk = Kk::start().await;
     let permit = kk.active("P-RES-K1", SOFIE_ID, "EF34567").await;
@@ -922,7 +921,6 @@ async fn renewal_starts_the_day_after_the_old_permit_ends() {
 // --- 8: garage tags --------------------------------------------------------------------------
 
 #[tokio::test]
-#[ignore = "bug: apply_inner tests `!quote.total().amount_minor() > 0` (bitwise NOT), so a free permit stays PENDING_PAYMENT"]
 async fn the_first_garage_tag_is_free_and_active_at_once() {
     let kk = Kk::start().await;
     kk.active("P-RES-K1", GOOD_ID, "AB12345").await;

@@ -12,13 +12,18 @@ use crate::error::{ApiError, ApiResult};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use civicpay_domain::{ProductKind, Sku};
+use civicpay_registries::http::{
+    CvrDistribution, HaalCentraalBrp, HttpConfig, PdokLocatieserver, RdwOpenData,
+};
 use civicpay_registries::{
-    AddressQuery, AddressRegistry, Audited, FileRegistry, Holder, IdCountry, LookupContext,
-    LookupLog, NationalId, PersonLookup, PersonStatus, Plate, RegistryError, ResilienceConfig,
-    Resilient, VehicleKind, VehicleRegistry,
+    AddressQuery, AddressRegistry, Audited, BusinessRegistry, CompanyId, CompanyStatus,
+    FileRegistry, Holder, IdCountry, LookupContext, LookupLog, NationalId, PersonLookup,
+    PersonRegistry, PersonStatus, Plate, RegistryError, ResilienceConfig, Resilient, VehicleKind,
+    VehicleRegistry, ZoneIndex,
 };
 use civicpay_rules::{CompiledRule, Evaluation, Facts, KindCounts};
 use civicpay_store::{HeldPermits, ProductRecord, TenantScope};
+use civicpay_tenant_config::{RegisterSource, RegistryConfig};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -38,30 +43,137 @@ pub fn is_register_unavailable(e: &ApiError) -> bool {
 /// What a check says for a council without registers.
 pub const REGISTERS_NOT_CONFIGURED: &str = "registers not configured for this council";
 
-type SharedRegistry = Arc<FileRegistry>;
-
-/// One council's registers, each behind its own [`Resilient`] (own cache and breaker).
+/// One council's registers, each behind its own [`Resilient`] (own cache and breaker): the
+/// file-backed demo register or a public API, as its `registry.toml` says.
 pub struct CouncilRegistries {
-    people: Arc<Resilient<SharedRegistry>>,
-    vehicles: Arc<Resilient<SharedRegistry>>,
-    addresses: Arc<Resilient<SharedRegistry>>,
+    people: Arc<Resilient<Arc<dyn PersonRegistry>>>,
+    vehicles: Arc<Resilient<Arc<dyn VehicleRegistry>>>,
+    addresses: Arc<Resilient<Arc<dyn AddressRegistry>>>,
+    businesses: Arc<Resilient<Arc<dyn BusinessRegistry>>>,
+}
+
+/// A secret from the environment variable `name` (a council folder names it, never holds it).
+fn env_secret(register: &str, name: Option<&str>) -> Result<Option<String>, String> {
+    match name {
+        None => Ok(None),
+        Some(name) => std::env::var(name).map(Some).map_err(|_| {
+            format!("the {register} register's secret is read from ${name}, which is not set")
+        }),
+    }
+}
+
+fn http_config(
+    register: &str,
+    source: &RegisterSource,
+    default_base: &str,
+) -> Result<HttpConfig, String> {
+    let mut config = HttpConfig::new(source.base_url.as_deref().unwrap_or(default_base));
+    if let Some(ms) = source.timeout_ms {
+        config = config.with_timeout(std::time::Duration::from_millis(u64::from(ms)));
+    }
+    if let Some(key) = env_secret(register, source.api_key_env.as_deref())? {
+        config = config.with_api_key(key);
+    }
+    Ok(config)
 }
 
 impl CouncilRegistries {
-    fn new(registry: FileRegistry) -> Self {
-        let registry = Arc::new(registry);
-        let wrap = |name: &str| {
-            Arc::new(Resilient::new(
-                registry.clone(),
-                name,
-                ResilienceConfig::default(),
+    /// Builds the registers `config` names for the council folder `dir`; the file-backed
+    /// register is read once and shared by every register that uses it.
+    fn build(
+        dir: &Path,
+        country: &str,
+        config: &RegistryConfig,
+        zones: &[civicpay_tenant_config::ZoneConfig],
+    ) -> Result<Self, String> {
+        let file = if config.uses_files() {
+            Some(Arc::new(
+                FileRegistry::load_tenant(dir, country).map_err(|e| e.to_string())?,
             ))
+        } else {
+            None
         };
-        Self {
-            people: wrap("people"),
-            vehicles: wrap("vehicles"),
-            addresses: wrap("addresses"),
-        }
+        let file_or = |register: &str| {
+            file.clone().ok_or_else(|| {
+                format!("the {register} register is file-backed but registry/ is missing")
+            })
+        };
+        let person: Arc<dyn PersonRegistry> = match config.person.adapter.as_str() {
+            "haal_centraal_brp" => Arc::new(
+                HaalCentraalBrp::new(http_config(
+                    "person",
+                    &config.person,
+                    HaalCentraalBrp::DEFAULT_BASE_URL,
+                )?)
+                .map_err(|e| e.to_string())?,
+            ),
+            _ => file_or("person")?,
+        };
+        let vehicle: Arc<dyn VehicleRegistry> = match config.vehicle.adapter.as_str() {
+            "rdw_open_data" => Arc::new(
+                RdwOpenData::new(http_config(
+                    "vehicle",
+                    &config.vehicle,
+                    RdwOpenData::DEFAULT_BASE_URL,
+                )?)
+                .map_err(|e| e.to_string())?,
+            ),
+            _ => file_or("vehicle")?,
+        };
+        let business: Arc<dyn BusinessRegistry> = match config.business.adapter.as_str() {
+            "cvr_distribution" => {
+                let source = &config.business;
+                let user = env_secret("business", source.user_env.as_deref())?.unwrap_or_default();
+                let password =
+                    env_secret("business", source.password_env.as_deref())?.unwrap_or_default();
+                Arc::new(
+                    CvrDistribution::new(
+                        http_config("business", source, CvrDistribution::DEFAULT_BASE_URL)?,
+                        user,
+                        password,
+                    )
+                    .map_err(|e| e.to_string())?,
+                )
+            }
+            _ => file_or("business")?,
+        };
+        let address: Arc<dyn AddressRegistry> = match config.address.adapter.as_str() {
+            "pdok_locatieserver" => {
+                let features: Vec<serde_json::Value> = zones
+                    .iter()
+                    .map(|z| {
+                        serde_json::json!({
+                            "type": "Feature",
+                            "properties": { "code": z.code.to_string() },
+                            "geometry": z.geometry,
+                        })
+                    })
+                    .collect();
+                let collection =
+                    serde_json::json!({ "type": "FeatureCollection", "features": features });
+                let index = ZoneIndex::from_feature_collection(&collection.to_string())
+                    .map_err(|e| e.to_string())?;
+                Arc::new(
+                    PdokLocatieserver::new(
+                        http_config(
+                            "address",
+                            &config.address,
+                            PdokLocatieserver::DEFAULT_BASE_URL,
+                        )?,
+                        index,
+                    )
+                    .map_err(|e| e.to_string())?,
+                )
+            }
+            _ => file_or("address")?,
+        };
+        let resilient = ResilienceConfig::default();
+        Ok(Self {
+            people: Arc::new(Resilient::new(person, "people", resilient.clone())),
+            vehicles: Arc::new(Resilient::new(vehicle, "vehicles", resilient.clone())),
+            addresses: Arc::new(Resilient::new(address, "addresses", resilient.clone())),
+            businesses: Arc::new(Resilient::new(business, "businesses", resilient)),
+        })
     }
 }
 
@@ -74,6 +186,23 @@ pub struct CouncilEligibility {
     pub registries: Option<CouncilRegistries>,
     /// Proration, emission-class prices and the registered-letter rule (`pricing.toml`).
     pub pricing: civicpay_tenant_config::PricingConfig,
+    /// The council's municipality codes (`registry.toml`); empty: "in the city" means "in
+    /// one of the council's zones".
+    pub municipality_codes: Vec<String>,
+}
+
+impl CouncilEligibility {
+    /// Whether an address with `municipality_code`, lying in zone `zone` (if any), is in the
+    /// council's area.
+    fn in_city(&self, municipality_code: &str, in_a_zone: bool) -> bool {
+        if self.municipality_codes.is_empty() {
+            in_a_zone
+        } else {
+            self.municipality_codes
+                .iter()
+                .any(|c| c == municipality_code)
+        }
+    }
 }
 
 /// The eligibility machinery of every council, by slug, and the key person look-ups are
@@ -126,11 +255,19 @@ impl Eligibility {
             if broken {
                 continue;
             }
-            let registries = if FileRegistry::dir_of(&dir).is_dir() {
-                match FileRegistry::load_tenant(&dir, config.country.as_str()) {
-                    Ok(registry) => Some(CouncilRegistries::new(registry)),
+            // Registers: what registry.toml configures, else the folder registry/ when there
+            // is one; a council with neither has no registers (checks answer "not configured").
+            let configured = config.registry != RegistryConfig::default();
+            let registries = if configured || FileRegistry::dir_of(&dir).is_dir() {
+                match CouncilRegistries::build(
+                    &dir,
+                    config.country.as_str(),
+                    &config.registry,
+                    &config.zones,
+                ) {
+                    Ok(registries) => Some(registries),
                     Err(e) => {
-                        tracing::error!(council = %config.slug, error = %e, "the council's registers do not load");
+                        tracing::error!(council = %config.slug, error = %e, "the council's registers cannot be set up");
                         None
                     }
                 }
@@ -144,6 +281,7 @@ impl Eligibility {
                     rules,
                     registries,
                     pricing: config.pricing.clone(),
+                    municipality_codes: config.registry.municipality_codes.clone(),
                 },
             );
         }
@@ -271,6 +409,23 @@ fn vehicle_kind(kind: VehicleKind) -> &'static str {
     }
 }
 
+/// The fuel or emission class the vehicle register gives for `plate` (`""` when the vehicle
+/// is unknown); prices by emission class follow it.
+pub async fn fuel_class(council: &CouncilEligibility, plate: &str) -> ApiResult<String> {
+    let registries = council
+        .registries
+        .as_ref()
+        .ok_or_else(|| ApiError::conflict(REGISTERS_NOT_CONFIGURED))?;
+    let plate = Plate::parse(plate).map_err(|e| ApiError::bad_input(format!("plate: {e}")))?;
+    Ok(registries
+        .vehicles
+        .vehicle(&plate)
+        .await
+        .map_err(|e| registry_error("vehicle", e))?
+        .map(|v| v.fuel_class)
+        .unwrap_or_default())
+}
+
 /// A check's input, parsed and validated: the council's machinery, the product, the ids.
 pub struct CheckRequest<'a> {
     pub council: &'a CouncilEligibility,
@@ -278,12 +433,26 @@ pub struct CheckRequest<'a> {
     pub product: ProductRecord,
     pub id: NationalId,
     pub plate: Option<Plate>,
+    /// The company applying (a business permit), represented by the person `id`.
+    pub company: Option<CompanyId>,
 }
 
 impl CheckRequest<'_> {
-    /// The keyed pseudonym of the applicant's national id (as in the look-up log).
+    /// The key the permit is held under: the company's pseudonym for a company's
+    /// application, else the person's (as in the look-up log).
     pub fn holder_key(&self, state: &crate::context::ApiState) -> String {
-        self.id.pseudonym(&state.eligibility.pseudonym_key)
+        match &self.company {
+            Some(company) => company.pseudonym(&state.eligibility.pseudonym_key),
+            None => self.id.pseudonym(&state.eligibility.pseudonym_key),
+        }
+    }
+
+    /// How the holder is shown: the company number (public), else the masked national id.
+    pub fn holder_display(&self) -> String {
+        match &self.company {
+            Some(company) => company.to_string(),
+            None => self.id.masked(),
+        }
     }
 }
 
@@ -296,6 +465,7 @@ pub async fn parse_check<'a>(
     national_id: &str,
     plate: Option<&str>,
     purpose: &str,
+    company_id: Option<&str>,
 ) -> ApiResult<CheckRequest<'a>> {
     let slug = scope.tenant().slug.to_string();
     let council = req.state.eligibility.council(&slug).ok_or_else(|| {
@@ -319,6 +489,12 @@ pub async fn parse_check<'a>(
         .map(Plate::parse)
         .transpose()
         .map_err(|e| ApiError::bad_input(format!("plate: {e}")))?;
+    let company = company_id
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(|c| CompanyId::parse(council.country, c))
+        .transpose()
+        .map_err(|e| ApiError::bad_input(format!("companyId: {e}")))?;
     let product = scope
         .product_by_sku(&sku)
         .await?
@@ -332,6 +508,7 @@ pub async fn parse_check<'a>(
         product,
         id,
         plate,
+        company,
     })
 }
 
@@ -370,8 +547,9 @@ pub async fn check_eligibility(
     national_id: &str,
     plate: Option<&str>,
     purpose: &str,
+    company_id: Option<&str>,
 ) -> ApiResult<EligibilityCheck> {
-    let check = parse_check(req, scope, sku, national_id, plate, purpose).await?;
+    let check = parse_check(req, scope, sku, national_id, plate, purpose, company_id).await?;
     let held = scope
         .held_permits(
             &check.holder_key(&req.state),
@@ -455,8 +633,6 @@ pub async fn evaluate_check(
                     source: zone.source.clone(),
                     fetched_at: zone.fetched_at,
                 });
-                // "In the city" is approximated as "inside one of the council's zones".
-                facts.address.in_city = true;
                 facts.address.zone = zone.zone_code.to_string();
                 facts.address.private_road |= zone.attributes.private_road;
                 if facts.address.garage_right.is_empty() {
@@ -465,6 +641,10 @@ pub async fn evaluate_check(
                 }
             }
         }
+        facts.address.in_city = council.in_city(
+            &person.address.municipality_code,
+            !facts.address.zone.is_empty(),
+        );
     }
 
     if let Some(plate) = &check.plate {
@@ -486,8 +666,61 @@ pub async fn evaluate_check(
                 fuel_class: vehicle.fuel_class.clone(),
                 country: vehicle.country.to_string(),
                 stolen: vehicle.stolen,
-                owned_or_used_by_applicant: person.is_some()
-                    && vehicle.is_held_by(&Holder::Person(id.clone())),
+                owned_or_used_by_applicant: (person.is_some()
+                    && vehicle.is_held_by(&Holder::Person(id.clone())))
+                    || check
+                        .company
+                        .as_ref()
+                        .is_some_and(|c| vehicle.is_held_by(&Holder::Company(c.clone()))),
+            };
+        }
+    }
+
+    // A company's application: the business register, and a production unit in one of the
+    // council's zones ("in the city", as for a person's address).
+    if let Some(company_id) = &check.company {
+        facts.applicant.kind = civicpay_rules::ApplicantKind::Company;
+        facts.applicant.id_masked = company_id.to_string();
+        let company = registries
+            .businesses
+            .company(company_id)
+            .await
+            .map_err(|e| registry_error("business", e))?;
+        if let Some(company) = company {
+            sources.push(FactSource {
+                register: "business",
+                source: company.source.clone(),
+                fetched_at: company.fetched_at,
+            });
+            facts.applicant.status = match company.status {
+                CompanyStatus::Active => "active",
+                _ => "closed",
+            }
+            .to_owned();
+            let mut in_city = false;
+            for unit in &company.production_units {
+                let in_a_zone = match unit.address.coordinates {
+                    Some(point) => {
+                        match registries
+                            .addresses
+                            .zone_for(&AddressQuery::Point(point))
+                            .await
+                        {
+                            Ok(zone) => zone.is_some(),
+                            Err(RegistryError::NotConfigured) => false,
+                            Err(e) => return Err(registry_error("address", e)),
+                        }
+                    }
+                    None => false,
+                };
+                if council.in_city(&unit.address.municipality_code, in_a_zone) {
+                    in_city = true;
+                    break;
+                }
+            }
+            facts.company = civicpay_rules::Company {
+                present: company.status == CompanyStatus::Active,
+                has_unit_in_city: in_city,
             };
         }
     }

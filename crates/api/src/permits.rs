@@ -55,6 +55,8 @@ pub struct ApplyInput<'a> {
     /// When a register does not answer: the clerk's reason to continue; the application then
     /// goes to a caseworker with the reason on record (never a silent pass).
     pub manual_reason: Option<&'a str>,
+    /// A company's application (business permit), made by the person `national_id`.
+    pub company_id: Option<&'a str>,
 }
 
 /// The localized text of a price line's label (`price.*` keys of the domain's quotes).
@@ -125,6 +127,29 @@ fn price_on(product: &ProductRecord, on: NaiveDate) -> ApiResult<PricedItem> {
         .max_by_key(|p| p.effective_from)
         .map(|p| PricedItem::new(product.sku.clone(), p.amount))
         .ok_or_else(|| ApiError::conflict(format!("product {} has no price on {on}", product.sku)))
+}
+
+/// The annual price of `product` on `on` for the vehicle `plate`: its emission class's price
+/// where the council has a table for it, else the product's own price.
+async fn annual_price(
+    council: &eligibility::CouncilEligibility,
+    product: &ProductRecord,
+    plate: Option<&str>,
+    on: NaiveDate,
+) -> ApiResult<PricedItem> {
+    let base = price_on(product, on)?;
+    let Some(plate) = plate else {
+        return Ok(base);
+    };
+    let fuel_class = eligibility::fuel_class(council, plate).await?;
+    Ok(pricing::emission_price(
+        &council.pricing.emission_tables,
+        &product.sku,
+        &fuel_class,
+        on,
+    )
+    .map(|amount| PricedItem::new(product.sku.clone(), amount))
+    .unwrap_or(base))
 }
 
 fn vat_code_on(product: &ProductRecord, on: NaiveDate) -> String {
@@ -272,6 +297,7 @@ async fn apply_inner(
         input.national_id,
         input.plate,
         input.purpose,
+        input.company_id,
     )
     .await?;
     let today = scope.tenant().today(Utc::now());
@@ -314,8 +340,11 @@ async fn apply_inner(
                 Decision::NeedsReview => PermitStatus::WaitingReview,
                 Decision::Approved => PermitStatus::PendingPayment,
             };
-            let evaluation =
+            let mut evaluation =
                 serde_json::to_value(&result.evaluation).map_err(ApiError::internal)?;
+            if check.company.is_some() {
+                evaluation["applicant_kind"] = serde_json::json!("company");
+            }
             (Some(result), status, evaluation, None)
         }
         // A register that does not answer: only with the clerk's reason, and then a
@@ -326,6 +355,7 @@ async fn apply_inner(
                     "decision": "needs_review",
                     "results": [],
                     "manual": { "reason": reason, "register": e.message },
+                    "applicant_kind": if check.company.is_some() { "company" } else { "person" },
                 });
                 (None, PermitStatus::WaitingReview, evaluation, Some(reason))
             }
@@ -393,7 +423,7 @@ async fn apply_inner(
         quote = builder.build();
     }
 
-    let status = if status == PermitStatus::PendingPayment && !quote.total().amount_minor() > 0 {
+    let status = if status == PermitStatus::PendingPayment && quote.total().amount_minor() <= 0 {
         // Approved and free (the first garage tag): active at once.
         PermitStatus::Active
     } else {
@@ -417,8 +447,11 @@ async fn apply_inner(
             products.push(p);
         }
         let name = product_name(scope, product);
-        let debtor =
-            Debtor::parse("national_id", check.id.expose_digits()).map_err(ApiError::internal)?;
+        let debtor = match &check.company {
+            Some(company) => Debtor::parse("company_id", company.as_str()),
+            None => Debtor::parse("national_id", check.id.expose_digits()),
+        }
+        .map_err(ApiError::internal)?;
         let review = status == PermitStatus::WaitingReview;
         Some(new_request(
             name.clone(),
@@ -449,7 +482,7 @@ async fn apply_inner(
                 zone_code: product.zone_code.clone(),
                 status,
                 holder_key,
-                holder_display: check.id.masked(),
+                holder_display: check.holder_display(),
                 plate: plate.map(str::to_owned),
                 evaluation,
                 holder_id_sealed: Some(req.state.eligibility.seal(&check.id)),
@@ -697,8 +730,16 @@ async fn recheck(
     sku: &str,
     plate: Option<&str>,
 ) -> ApiResult<(ProductRecord, EligibilityCheck)> {
-    let check =
-        eligibility::parse_check(req, scope, sku, national_id, plate, "permit correction").await?;
+    let check = eligibility::parse_check(
+        req,
+        scope,
+        sku,
+        national_id,
+        plate,
+        "permit correction",
+        company_of(permit),
+    )
+    .await?;
     let held = scope
         .held_permits(
             &check.holder_key(&req.state),
@@ -733,6 +774,11 @@ async fn recheck(
         )));
     }
     Ok((check.product, result))
+}
+
+/// The company a company's permit is held by (its number is the holder shown).
+fn company_of(permit: &PermitRecord) -> Option<&str> {
+    (permit.evaluation["applicant_kind"] == "company").then_some(permit.holder_display.as_str())
 }
 
 /// Corrects an active permit (S0-2). Each correction is priced and explained: extend (the
@@ -777,7 +823,9 @@ pub async fn correct_permit(
     let locale = &req.locale;
     let (correction, quote, fee_sku, new_product) = match input {
         CorrectionInput::Extend { valid_to } => {
-            let annual = price_on(&product, to)?;
+            // The annual price in force when the extension starts, for the car's class.
+            let starts = to.succ_opt().unwrap_or(to);
+            let annual = annual_price(council, &product, permit.plate.as_deref(), starts).await?;
             let fee = correction_fee(scope, "C-EXTEND", today).await?;
             let quote = pricing::quote_extension(
                 &annual,
@@ -855,8 +903,8 @@ pub async fn correct_permit(
                     "sku: the permit is already {sku}"
                 )));
             }
-            let old = price_on(&product, today)?;
-            let new = price_on(&new_product, today)?;
+            let old = annual_price(council, &product, permit.plate.as_deref(), today).await?;
+            let new = annual_price(council, &new_product, permit.plate.as_deref(), today).await?;
             let fee = correction_fee(scope, "C-ADDRESS", today).await?;
             let quote = pricing::quote_zone_change(
                 &old,
@@ -1077,6 +1125,7 @@ pub async fn renew_permit(
             delivery,
             starts_on,
             manual_reason: None,
+            company_id: company_of(&permit),
         },
         Some(&permit),
         actor,

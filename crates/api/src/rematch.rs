@@ -209,12 +209,21 @@ async fn decide(
         .map(Plate::parse)
         .transpose()
         .map_err(|e| ApiError::internal(format!("stored plate: {e}")))?;
+    let company = if permit.evaluation["applicant_kind"] == "company" {
+        match civicpay_registries::CompanyId::parse(council.country, &permit.holder_display) {
+            Ok(company) => Some(company),
+            Err(e) => return Ok(unavailable(format!("the holding company's number: {e}"))),
+        }
+    } else {
+        None
+    };
     let check = CheckRequest {
         council,
         purpose: WHO.to_owned(),
         product,
         id,
         plate,
+        company,
     };
     let held = scope
         .held_permits(

@@ -80,8 +80,9 @@ pub struct EligibilityQuery;
 
 #[Object]
 impl EligibilityQuery {
-    /// Checks a person (and optionally a vehicle) against the rules of product `sku`. The
-    /// person look-up is recorded with `purpose`. Staff only (`CheckEligibility`).
+    /// Checks a person (and optionally a vehicle) against the rules of product `sku`; with
+    /// `companyId`, the company the person applies for (the business register is asked too).
+    /// The person look-up is recorded with `purpose`. Staff only (`CheckEligibility`).
     async fn check_eligibility(
         &self,
         ctx: &Context<'_>,
@@ -89,6 +90,7 @@ impl EligibilityQuery {
         national_id: String,
         plate: Option<String>,
         purpose: String,
+        company_id: Option<String>,
     ) -> ApiResult<EligibilityResult> {
         let req = request(ctx)?;
         req.require(Permission::CheckEligibility)?;
@@ -101,6 +103,7 @@ impl EligibilityQuery {
             &national_id,
             plate.as_deref(),
             &purpose,
+            company_id.as_deref(),
         )
         .await?;
         let facts = serde_json::to_value(&check.facts).map_err(ApiError::internal)?;

@@ -441,6 +441,8 @@ impl PermitMutation {
         delivery: Option<Delivery>,
         starts_on: Option<NaiveDate>,
         manual_reason: Option<String>,
+        #[graphql(desc = "For a business permit: the company the person applies for.")]
+        company_id: Option<String>,
     ) -> ApiResult<PermitApplication> {
         let req = request(ctx)?;
         req.require(Permission::CheckEligibility)?;
@@ -457,6 +459,7 @@ impl PermitMutation {
                 delivery: delivery.map(Into::into),
                 starts_on,
                 manual_reason: manual_reason.as_deref(),
+                company_id: company_id.as_deref(),
             },
             &req.caller.actor(),
         )

@@ -375,6 +375,21 @@ impl CompanyId {
     }
 }
 
+impl CompanyId {
+    /// A keyed pseudonym (HMAC-SHA256, hex) under which a company holds permits, in the same
+    /// key space as [`NationalId::pseudonym`] but never equal to a person's (prefixed).
+    pub fn pseudonym(&self, key: &[u8]) -> String {
+        match Hmac::<Sha256>::new_from_slice(key) {
+            Ok(mut mac) => {
+                mac.update(b"company:");
+                mac.update(self.digits.as_bytes());
+                hex::encode(mac.finalize().into_bytes())
+            }
+            Err(_) => String::new(),
+        }
+    }
+}
+
 impl fmt::Display for CompanyId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.digits)

@@ -12,11 +12,13 @@ mod fields;
 mod node;
 mod pricing;
 mod products;
+mod registry;
 mod rules;
 mod tenant;
 mod zones;
 
 pub use error::{ConfigError, ConfigErrors};
+pub use registry::{REGISTERS, RegisterSource, RegistryConfig};
 pub use tenant::{GATEWAYS, PAYMENT_METHODS};
 pub use zones::validate_geometry;
 
@@ -36,6 +38,7 @@ pub const PRODUCTS_FILE: &str = "products.toml";
 pub const ZONES_FILE: &str = "zones.geojson";
 pub const RULES_FILE: &str = "rules.toml";
 pub const PRICING_FILE: &str = "pricing.toml";
+pub const REGISTRY_FILE: &str = "registry.toml";
 
 /// A council, as configured in its folder and fully validated.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -65,6 +68,8 @@ pub struct TenantConfig {
     /// Proration, emission-class prices and the registered-letter rule (pricing.toml); the
     /// defaults without the file.
     pub pricing: PricingConfig,
+    /// Which adapter answers for each register (registry.toml); file-backed by default.
+    pub registry: RegistryConfig,
 }
 
 impl TenantConfig {
@@ -270,6 +275,22 @@ pub fn load(dir: &Path) -> Result<TenantConfig, ConfigErrors> {
         Some(PricingConfig::default())
     };
 
+    let registry_path = dir.join(REGISTRY_FILE);
+    let registry = if registry_path.exists() {
+        match read_source(&registry_path, true, &mut errors) {
+            Some(source) => {
+                let mut sink = Sink {
+                    source: &source,
+                    errors: &mut errors,
+                };
+                node::parse(&mut sink).and_then(|root| registry::read(&root, &mut sink))
+            }
+            None => None,
+        }
+    } else {
+        Some(RegistryConfig::default())
+    };
+
     check_stray_files(dir, &mut errors);
 
     if !errors.is_empty() {
@@ -293,6 +314,7 @@ pub fn load(dir: &Path) -> Result<TenantConfig, ConfigErrors> {
             zones: zones_read.zones?,
             rules: rules?,
             pricing: pricing?,
+            registry: registry?,
         })
     })();
     built.ok_or_else(|| {
@@ -421,6 +443,7 @@ fn check_stray_files(dir: &Path, errors: &mut Vec<ConfigError>) {
         ZONES_FILE,
         PRICING_FILE,
         RULES_FILE,
+        REGISTRY_FILE,
     ];
     const CONFIG_EXTENSIONS: &[&str] = &["toml", "geojson", "json", "yaml", "yml"];
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -445,7 +468,7 @@ fn check_stray_files(dir: &Path, errors: &mut Vec<ConfigError>) {
         errors.push(file_error(
             &path,
             format!(
-                "unexpected file{hint}; a tenant folder holds {TENANT_FILE}, {PRODUCTS_FILE} and optionally {ZONES_FILE}, {RULES_FILE} and {PRICING_FILE}"
+                "unexpected file{hint}; a tenant folder holds {TENANT_FILE}, {PRODUCTS_FILE} and optionally {ZONES_FILE}, {RULES_FILE}, {PRICING_FILE} and {REGISTRY_FILE}"
             ),
         ));
     }
@@ -460,7 +483,8 @@ fn sort_errors(errors: &mut [ConfigError]) {
         Some(ZONES_FILE) => 2,
         Some(RULES_FILE) => 3,
         Some(PRICING_FILE) => 4,
-        _ => 5,
+        Some(REGISTRY_FILE) => 5,
+        _ => 6,
     };
     errors.sort_by_key(|e| {
         (
