@@ -90,6 +90,8 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         tenants_dir: tenants_dir(),
         seed_demo: false,
         workers: 2,
+        // Citizens' e-mails land as .eml files in the test's own folder.
+        mail_url: format!("file:{}", dir.path().join("mail").display()),
         ..Config::default()
     };
     adjust(&mut config);
@@ -104,6 +106,7 @@ pub async fn restart_on(app: &TestApp, adjust: impl FnOnce(&mut Config)) -> Test
         tenants_dir: tenants_dir(),
         seed_demo: false,
         workers: 2,
+        mail_url: app.platform.config.mail_url.clone(),
         ..Config::default()
     };
     adjust(&mut config);
@@ -137,6 +140,35 @@ async fn start(config: Config, apply_councils: bool) -> TestApp {
 }
 
 impl TestApp {
+    /// The e-mails sent so far (the .eml files of the file mailer), waiting up to 10 s for at
+    /// least `at_least` of them.
+    pub async fn emails(&self, at_least: usize) -> Vec<String> {
+        let dir = self
+            .platform
+            .config
+            .mail_url
+            .strip_prefix("file:")
+            .map(PathBuf::from)
+            .expect("tests use the file mailer");
+        let mut found = Vec::new();
+        for _ in 0..100 {
+            found = std::fs::read_dir(&dir)
+                .map(|entries| {
+                    entries
+                        .filter_map(Result::ok)
+                        .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+                        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+                        .collect()
+                })
+                .unwrap_or_default();
+            if found.len() >= at_least {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        found
+    }
+
     /// Creates a staff user (`tenant = None` for vendor staff) with [`PASSWORD`].
     pub async fn create_user(&self, tenant: Option<&str>, email: &str, role: Role) {
         let tenant = match tenant {

@@ -27,25 +27,9 @@ async fn sql(app: &TestApp, text: &str, values: Vec<DbValue>) {
 
 /// The API state the server runs with, for calling the background jobs directly.
 fn api_state(app: &TestApp) -> civicpay_api::ApiState {
-    let sandbox = civicpay_psp::SandboxGateway::new(
-        app.platform.store.connection().clone(),
-        &app.address,
-        civicpay_notify::WebhookSecret::new(
-            "whsec_civicpay-sandbox-development-secret-0001".into(),
-        )
-        .unwrap(),
-    );
-    civicpay_api::ApiState {
-        store: app.platform.store.clone(),
-        sessions: app.platform.sessions.clone(),
-        secure_cookies: false,
-        gateways: civicpay_psp::Gateways::default().with(std::sync::Arc::new(sandbox)),
-        base_url: app.address.clone(),
-        sandbox_fallback: true,
-        eligibility: std::sync::Arc::new(civicpay_api::eligibility::Eligibility::empty(
-            b"test-key",
-        )),
-    }
+    civicpay::api_state(&app.platform, app.address.clone())
+        .unwrap()
+        .0
 }
 
 async fn create_request(app: &TestApp, key: &str, external: &str) -> (String, String) {
@@ -457,6 +441,7 @@ async fn an_expired_request_tells_its_system_and_can_no_longer_be_paid() {
     civicpay_api::payments::dispatch_outbox(
         &app.platform.store,
         &civicpay_notify::WebhookSender::new(),
+        None,
     )
     .await
     .unwrap_or_else(|e| panic!("{}", e.message));

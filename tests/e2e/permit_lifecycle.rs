@@ -417,6 +417,20 @@ async fn review_with_an_authorize_only_payment_captured_on_approval() {
     assert_eq!(payment["captured"]["amount"], "3200.00");
     assert_eq!(kk.request(&request_id).await["status"], "paid");
     assert!(kk.queue().await.is_empty());
+    // The applicant is told by e-mail, at the address given when paying (S0-6).
+    let mails = kk.app.emails(1).await;
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert!(mails[0].contains("To: citizen@example.org"), "{}", mails[0]);
+    assert!(
+        mails[0].contains("Reply-To: parkering@kobenhavn.example"),
+        "{}",
+        mails[0]
+    );
+    assert!(
+        mails[0].contains(&id.replace('-', "")),
+        "the permit number: {}",
+        mails[0]
+    );
     // The PSP's own "captured" notice arrives afterwards: stale, nothing is flagged.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let payment = kk.payment(&payment_id).await;
@@ -454,6 +468,14 @@ async fn rejecting_an_application_voids_the_authorization_and_cancels_the_bill()
     let approve = kk.gql(APPROVE, json!({ "id": id })).await;
     assert_eq!(error_code(&approve), "CONFLICT", "{approve}");
     assert_eq!(kk.permit(&id).await["decisionReason"], reason);
+    // The applicant is told, with the reason.
+    let mails = kk.app.emails(1).await;
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert!(
+        mails[0].contains("No car-share agreement on file"),
+        "{}",
+        mails[0]
+    );
 }
 
 #[tokio::test]

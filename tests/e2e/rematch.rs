@@ -215,6 +215,17 @@ async fn rematch_updates_deactivates_with_a_letter_and_a_dry_run_changes_nothing
     assert_eq!(pdf.status(), 200);
     assert_eq!(pdf.headers()["content-type"], "application/pdf");
     assert!(pdf.bytes().await.unwrap().starts_with(b"%PDF-"));
+    // The letter went by e-mail too, to the address given when paying, with its PDF.
+    let mails = app.emails(1).await;
+    let letter_mail = mails
+        .iter()
+        .find(|m| m.contains("Din parkeringslicens er inaktiveret"))
+        .unwrap_or_else(|| panic!("no letter e-mail among {mails:?}"));
+    assert!(
+        letter_mail.contains("To: citizen@example.org"),
+        "{letter_mail}"
+    );
+    assert!(letter_mail.contains("application/pdf"), "{letter_mail}");
     let s = permit(&app, &staff, &sofie).await;
     assert_eq!(s["status"], "ACTIVE");
     assert_eq!(s["holderName"], "Sofie Jensen Holm", "{s}");

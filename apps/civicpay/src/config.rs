@@ -59,6 +59,14 @@ pub struct Config {
     /// then started with `civicpay permits rematch` or `startRematch`). Interrupted runs are
     /// resumed either way.
     pub rematch_every_hours: u32,
+    /// Where citizens' e-mails go: `smtp://user:pass@host:587` (STARTTLS), `smtps://…:465`,
+    /// or `file:DIR` — each message written as an `.eml` file (the embedded default,
+    /// `file:mail`). Empty: e-mails wait in the outbox.
+    #[serde(skip_serializing)]
+    pub mail_url: String,
+    /// The sender address of those e-mails (the council's name is shown as the sender, and
+    /// replies go to its support address).
+    pub mail_from: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,6 +96,8 @@ impl Default for Config {
             run_jobs: true,
             lookup_pseudonym_key: None,
             rematch_every_hours: 24,
+            mail_url: "file:mail".into(),
+            mail_from: "civicpay <no-reply@civicpay.localhost>".into(),
         }
     }
 }

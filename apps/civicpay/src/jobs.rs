@@ -40,7 +40,13 @@ pub fn spawn(state: ApiState, rematch_every_hours: u32) {
     tokio::spawn(async move {
         let sender = WebhookSender::new();
         loop {
-            match civicpay_api::payments::dispatch_outbox(&dispatcher_state.store, &sender).await {
+            match civicpay_api::payments::dispatch_outbox(
+                &dispatcher_state.store,
+                &sender,
+                dispatcher_state.mailer.as_deref(),
+            )
+            .await
+            {
                 // More may be due right away: go again without sleeping.
                 Ok(n) if n > 0 => continue,
                 Ok(_) => {}

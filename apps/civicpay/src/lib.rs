@@ -143,6 +143,17 @@ pub fn api_state(
         &platform.config.tenants_dir,
         &pseudonym_key,
     ));
+    let mailer = if platform.config.mail_url.trim().is_empty() {
+        None
+    } else {
+        Some(Arc::new(
+            civicpay_notify::Mailer::from_url(
+                &platform.config.mail_url,
+                &platform.config.mail_from,
+            )
+            .map_err(|e| anyhow::anyhow!("mail: {e}"))?,
+        ))
+    };
     let api = ApiState {
         store: platform.store.clone(),
         sessions: platform.sessions.clone(),
@@ -151,6 +162,7 @@ pub fn api_state(
         base_url,
         sandbox_fallback: platform.config.sandbox_fallback,
         eligibility,
+        mailer,
     };
     Ok((api, sandbox))
 }

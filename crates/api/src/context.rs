@@ -22,6 +22,8 @@ pub struct ApiState {
     pub sandbox_fallback: bool,
     /// Every council's compiled eligibility rules and registers, built at start.
     pub eligibility: Arc<crate::eligibility::Eligibility>,
+    /// Sends the outbox's e-mails; `None`: e-mails wait in the outbox until one is configured.
+    pub mailer: Option<Arc<civicpay_notify::Mailer>>,
 }
 
 /// The authenticated caller of one request.

@@ -524,14 +524,22 @@ pub async fn void_payment(
     .await
 }
 
-/// Delivers due outbox rows (signed webhooks to council systems). Returns how many it tried.
-pub async fn dispatch_outbox(store: &Store, sender: &WebhookSender) -> ApiResult<usize> {
+/// Delivers due outbox rows — signed webhooks to council systems, e-mails to citizens.
+/// Returns how many it tried.
+pub async fn dispatch_outbox(
+    store: &Store,
+    sender: &WebhookSender,
+    mailer: Option<&civicpay_notify::Mailer>,
+) -> ApiResult<usize> {
     let due = store
         .claim_due_outbox(20, chrono::Duration::minutes(2))
         .await?;
     let count = due.len();
     for item in due {
         let outcome = match store.tenant_by_id(item.tenant_id).await? {
+            Some(tenant) if item.kind == "email" => {
+                send_email(&store.scope(tenant), &item, mailer).await
+            }
             Some(tenant) => {
                 let secrets: Vec<WebhookSecret> = store
                     .scope(tenant)
@@ -575,6 +583,55 @@ pub async fn dispatch_outbox(store: &Store, sender: &WebhookSender) -> ApiResult
             .await?;
     }
     Ok(count)
+}
+
+/// Sends one outbox e-mail: from the council (its name; replies to its support address),
+/// with the letter's PDF when it names one.
+async fn send_email(
+    scope: &TenantScope,
+    item: &civicpay_store::OutboxRecord,
+    mailer: Option<&civicpay_notify::Mailer>,
+) -> civicpay_notify::AttemptOutcome {
+    let started = std::time::Instant::now();
+    let elapsed = || u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let outcome = |error: Option<String>| civicpay_notify::AttemptOutcome {
+        status: None,
+        succeeded: error.is_none(),
+        error,
+        response_excerpt: String::new(),
+        duration_ms: elapsed(),
+    };
+    let Some(mailer) = mailer else {
+        return outcome(Some("no mail_url configured; the e-mail waits".into()));
+    };
+    let tenant = scope.tenant();
+    let attachment = match item.payload["letter_id"]
+        .as_str()
+        .and_then(|id| Uuid::parse_str(id).ok())
+    {
+        Some(id) => match scope.letter_pdf(id).await {
+            Ok(letter) => letter
+                .pdf
+                .map(|pdf| (format!("letter-{}.pdf", letter.id.simple()), pdf)),
+            Err(e) => return outcome(Some(format!("the letter's PDF: {e}"))),
+        },
+        None => None,
+    };
+    let email = civicpay_notify::Email {
+        to: item.target.clone(),
+        reply_to: tenant.branding["support_email"].as_str().map(str::to_owned),
+        from_name: tenant
+            .name
+            .get(&tenant.default_locale, &tenant.default_locale)
+            .to_owned(),
+        subject: item.payload["subject"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        body: item.payload["body"].as_str().unwrap_or_default().to_owned(),
+        attachment,
+    };
+    outcome(mailer.send(&email).await.err().map(|e| e.to_string()))
 }
 
 /// Asks the PSP about payments stuck past their deadline and settles them: a capture whose

@@ -588,15 +588,12 @@ pub async fn approve_permit(
     let current = scope.permit(permit_id).await?;
     let approved_already =
         current.status == PermitStatus::PendingPayment && current.reviewed_at.is_some();
+    let payment = newest_payment(scope, &current).await?;
     if !approved_already {
-        scope.approve_permit(permit_id, actor).await?;
+        let email = decision_email(scope, &current, &payment, None);
+        scope.approve_permit(permit_id, email, actor).await?;
     }
-    if let Some(request_id) = current.payment_request_id {
-        let payment = scope
-            .payments_of_request(request_id)
-            .await?
-            .into_iter()
-            .next();
+    if current.payment_request_id.is_some() {
         if let Some(payment_id) = authorized(&payment) {
             payments::capture_payment(
                 &req.state,
@@ -628,12 +625,8 @@ pub async fn reject_permit(
             current.status
         )));
     }
-    if let Some(request_id) = current.payment_request_id {
-        let payment = scope
-            .payments_of_request(request_id)
-            .await?
-            .into_iter()
-            .next();
+    let payment = newest_payment(scope, &current).await?;
+    if current.payment_request_id.is_some() {
         if let Some(payment_id) = authorized(&payment) {
             payments::void_payment(
                 &req.state,
@@ -653,9 +646,108 @@ pub async fn reject_permit(
             PermitStatus::Rejected,
             reason,
             "permit.reject",
+            decision_email(scope, &current, &payment, Some(reason)),
             actor,
         )
         .await?)
+}
+
+/// The newest payment of a permit's bill, if any.
+async fn newest_payment(
+    scope: &TenantScope,
+    permit: &PermitRecord,
+) -> ApiResult<Option<PaymentRecord>> {
+    Ok(match permit.payment_request_id {
+        Some(request_id) => scope
+            .payments_of_request(request_id)
+            .await?
+            .into_iter()
+            .next(),
+        None => None,
+    })
+}
+
+/// The e-mail telling the applicant of a caseworker's decision (S0-6), to the address given
+/// when paying; `None` without one. `rejected_because`: the rejection's reason.
+fn decision_email(
+    scope: &TenantScope,
+    permit: &PermitRecord,
+    payment: &Option<PaymentRecord>,
+    rejected_because: Option<&str>,
+) -> Option<civicpay_store::NewEmail> {
+    let to = payment.as_ref()?.customer_email.clone()?;
+    let tenant = scope.tenant();
+    let lang = tenant
+        .default_locale
+        .as_str()
+        .split('-')
+        .next()
+        .unwrap_or("en");
+    let number = permit.id.simple().to_string();
+    let (subject, body) = match (lang, rejected_because) {
+        ("da", None) => (
+            "Din ansøgning er godkendt".to_owned(),
+            format!(
+                "Din ansøgning om {} (nr. {number}) er godkendt. Beløbet trækkes nu på dit kort, og licensen gælder fra i dag.",
+                permit.sku
+            ),
+        ),
+        ("da", Some(reason)) => (
+            "Din ansøgning er afvist".to_owned(),
+            format!(
+                "Din ansøgning om {} (nr. {number}) er afvist: {reason}\nDer er ikke trukket noget på dit kort; reservationen er frigivet.",
+                permit.sku
+            ),
+        ),
+        ("nl", None) => (
+            "Uw aanvraag is goedgekeurd".to_owned(),
+            format!(
+                "Uw aanvraag voor {} (nr. {number}) is goedgekeurd. Het bedrag wordt nu afgeschreven; de vergunning geldt vanaf vandaag.",
+                permit.sku
+            ),
+        ),
+        ("nl", Some(reason)) => (
+            "Uw aanvraag is afgewezen".to_owned(),
+            format!(
+                "Uw aanvraag voor {} (nr. {number}) is afgewezen: {reason}\nEr is niets afgeschreven; de reservering is vrijgegeven.",
+                permit.sku
+            ),
+        ),
+        ("pl", None) => (
+            "Twój wniosek został zatwierdzony".to_owned(),
+            format!(
+                "Twój wniosek o {} (nr {number}) został zatwierdzony. Kwota zostanie teraz pobrana; zezwolenie obowiązuje od dziś.",
+                permit.sku
+            ),
+        ),
+        ("pl", Some(reason)) => (
+            "Twój wniosek został odrzucony".to_owned(),
+            format!(
+                "Twój wniosek o {} (nr {number}) został odrzucony: {reason}\nNic nie zostało pobrane; blokada środków została zwolniona.",
+                permit.sku
+            ),
+        ),
+        (_, None) => (
+            "Your application is approved".to_owned(),
+            format!(
+                "Your application for {} (no. {number}) is approved. The amount is now charged to your card, and the permit is valid from today.",
+                permit.sku
+            ),
+        ),
+        (_, Some(reason)) => (
+            "Your application is rejected".to_owned(),
+            format!(
+                "Your application for {} (no. {number}) is rejected: {reason}\nNothing was charged; the reservation on your card is released.",
+                permit.sku
+            ),
+        ),
+    };
+    Some(civicpay_store::NewEmail {
+        to,
+        subject,
+        body,
+        letter_id: None,
+    })
 }
 
 /// Staff revoke a permit with a reason (no refund: a holder's cancellation refunds).
@@ -672,6 +764,7 @@ pub async fn revoke_permit(
             PermitStatus::Cancelled,
             reason,
             "permit.revoke",
+            None,
             actor,
         )
         .await?)

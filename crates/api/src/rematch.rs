@@ -261,9 +261,18 @@ async fn decide(
         let letter = if dry_run {
             None
         } else {
+            let email = match permit.payment_request_id {
+                Some(request_id) => scope
+                    .payments_of_request(request_id)
+                    .await?
+                    .into_iter()
+                    .find_map(|p| p.customer_email),
+                None => None,
+            };
             Some(deactivation_letter(
                 scope,
                 permit,
+                email,
                 result.person_name.as_deref(),
                 result.person_address.as_deref(),
                 &reason,
@@ -341,9 +350,11 @@ fn letter_text(locale: &Locale) -> LetterText {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn deactivation_letter(
     scope: &TenantScope,
     permit: &PermitRecord,
+    email: Option<String>,
     register_name: Option<&str>,
     register_address: Option<&str>,
     reason: &str,
@@ -390,8 +401,8 @@ fn deactivation_letter(
         subject: text.subject.to_owned(),
         body: paragraphs.join("\n\n"),
         pdf,
-        // No e-mail address is on record for permit holders yet (the citizen shop will add it).
-        email: None,
+        // The address the holder gave when paying for the permit, where there is one.
+        email,
     })
 }
 

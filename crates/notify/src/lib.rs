@@ -6,11 +6,15 @@
 //! verifying, the retry schedule with jitter, callback URL validation — and the HTTP sending of
 //! one attempt. It knows nothing of the database: the delivery log, the dead-letter queue and the
 //! dispatcher loop live in the store and the app. See `docs/webhooks.md` for the receiver side.
+//! It also sends e-mail to citizens ([`Mailer`]: SMTP, or `.eml` files on the embedded default),
+//! from the same outbox.
 
+pub mod mail;
 pub mod schedule;
 pub mod sender;
 pub mod signature;
 
+pub use mail::{Email, MailError, Mailer};
 pub use schedule::{MAX_ATTEMPTS, SCHEDULE, delay_before_attempt, next_attempt_at};
 pub use sender::{
     AttemptOutcome, DEFAULT_TIMEOUT, Delivery, MAX_URL_LEN, RESPONSE_EXCERPT_LEN, USER_AGENT,

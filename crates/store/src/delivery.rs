@@ -283,8 +283,10 @@ impl TenantScope {
         limit: u64,
     ) -> Result<Vec<OutboxRecord>, StoreError> {
         let txn = self.begin_read().await?;
+        // E-mails share the outbox but are not webhooks: they never show in this list.
         let mut query = outbox::Entity::find()
             .filter(outbox::Column::TenantId.eq(self.tenant_id()))
+            .filter(outbox::Column::Kind.eq("webhook"))
             .order_by_desc(outbox::Column::Id)
             .limit(limit);
         if let Some(status) = status {
@@ -452,23 +454,26 @@ impl Store {
             .filter(webhook_delivery::Column::OutboxId.eq(item.id))
             .count(&txn)
             .await?;
-        webhook_delivery::Entity::insert(webhook_delivery::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            tenant_id: Set(item.tenant_id),
-            outbox_id: Set(item.id),
-            attempt: Set(i32::try_from(logged).unwrap_or(i32::MAX - 1) + 1),
-            url: Set(item.target.clone()),
-            status_code: Set(attempt.status_code.map(i32::from)),
-            error: Set(attempt
-                .error
-                .clone()
-                .map(|e| e.chars().take(1000).collect())),
-            response_excerpt: Set(attempt.response_excerpt.chars().take(1024).collect()),
-            duration_ms: Set(i64::try_from(attempt.duration_ms).unwrap_or(i64::MAX)),
-            created_at: Set(Utc::now()),
-        })
-        .exec_without_returning(&txn)
-        .await?;
+        // Only webhooks have a delivery log (an e-mail's attempts stay on its outbox row).
+        if item.kind == "webhook" {
+            webhook_delivery::Entity::insert(webhook_delivery::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                tenant_id: Set(item.tenant_id),
+                outbox_id: Set(item.id),
+                attempt: Set(i32::try_from(logged).unwrap_or(i32::MAX - 1) + 1),
+                url: Set(item.target.clone()),
+                status_code: Set(attempt.status_code.map(i32::from)),
+                error: Set(attempt
+                    .error
+                    .clone()
+                    .map(|e| e.chars().take(1000).collect())),
+                response_excerpt: Set(attempt.response_excerpt.chars().take(1024).collect()),
+                duration_ms: Set(i64::try_from(attempt.duration_ms).unwrap_or(i64::MAX)),
+                created_at: Set(Utc::now()),
+            })
+            .exec_without_returning(&txn)
+            .await?;
+        }
         let (status, next, done_at) = if attempt.succeeded {
             ("done", item.next_attempt_at, Some(Utc::now()))
         } else {

@@ -29,9 +29,9 @@ pub use error::StoreError;
 pub use lookups::PersonLookupRecord;
 pub use onboarding::{ApplyReport, Change};
 pub use payments::{
-    Debtor, EventMeta, EventOutcome, ImportReport, NewPaymentRequest, NewPaymentRequestLine,
-    PaymentDetail, PaymentEventRecord, PaymentFilter, PaymentLineRecord, PaymentRecord,
-    PaymentRequestLineRecord, PaymentRequestRecord, PaymentTotals, RefundRecord,
+    Debtor, EventMeta, EventOutcome, ImportReport, NewEmail, NewPaymentRequest,
+    NewPaymentRequestLine, PaymentDetail, PaymentEventRecord, PaymentFilter, PaymentLineRecord,
+    PaymentRecord, PaymentRequestLineRecord, PaymentRequestRecord, PaymentTotals, RefundRecord,
 };
 pub use permits::{
     ALREADY_HOLDS_RESIDENT, HeldPermits, NewPermit, PermitFilter, PermitRecord,

@@ -474,6 +474,36 @@ async fn append_event(
 }
 
 /// Queues a side effect in the caller's transaction: it exists if and only if the change does.
+/// An e-mail to a citizen, sent from the outbox after the change commits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEmail {
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+    /// A letter whose PDF goes with it.
+    pub letter_id: Option<Uuid>,
+}
+
+/// Queues `email` inside the caller's transaction (outbox kind `email`).
+pub(crate) async fn queue_email(
+    txn: &DatabaseTransaction,
+    tenant_id: Uuid,
+    email: &NewEmail,
+) -> Result<Uuid, StoreError> {
+    enqueue(
+        txn,
+        tenant_id,
+        "email",
+        &email.to,
+        serde_json::json!({
+            "subject": email.subject,
+            "body": email.body,
+            "letter_id": email.letter_id,
+        }),
+    )
+    .await
+}
+
 pub(crate) async fn enqueue(
     txn: &DatabaseTransaction,
     tenant_id: Uuid,

@@ -614,6 +614,7 @@ impl TenantScope {
     pub async fn approve_permit(
         &self,
         id: Uuid,
+        email: Option<crate::payments::NewEmail>,
         actor: &Actor,
     ) -> Result<(PermitRecord, Option<PaymentRequestRecord>), StoreError> {
         let txn = self.begin().await?;
@@ -660,6 +661,9 @@ impl TenantScope {
             }),
         )
         .await?;
+        if let Some(email) = &email {
+            crate::payments::queue_email(&txn, self.tenant_id(), email).await?;
+        }
         let updated = self.permit_in(&txn, id).await?;
         let request = match updated.payment_request_id {
             Some(request_id) => {
@@ -681,6 +685,7 @@ impl TenantScope {
         to: PermitStatus,
         reason: &str,
         action: &str,
+        email: Option<crate::payments::NewEmail>,
         actor: &Actor,
     ) -> Result<PermitRecord, StoreError> {
         let reason = reason.trim();
@@ -714,6 +719,9 @@ impl TenantScope {
             serde_json::json!({ "status": to.as_str(), "reason": reason }),
         )
         .await?;
+        if let Some(email) = &email {
+            crate::payments::queue_email(&txn, self.tenant_id(), email).await?;
+        }
         let updated = self.permit_in(&txn, id).await?;
         txn.commit().await?;
         updated.try_into()

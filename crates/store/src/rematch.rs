@@ -395,8 +395,23 @@ impl TenantScope {
                     )
                     .await?;
                     if let Some(l) = outcome.letter {
+                        let letter_id = Uuid::now_v7();
+                        // Where an address is known, the letter goes by e-mail too (PDF attached).
+                        if let Some(to) = &l.email {
+                            crate::payments::queue_email(
+                                &txn,
+                                self.tenant_id(),
+                                &crate::payments::NewEmail {
+                                    to: to.clone(),
+                                    subject: l.subject.clone(),
+                                    body: l.body.clone(),
+                                    letter_id: Some(letter_id),
+                                },
+                            )
+                            .await?;
+                        }
                         letter::Entity::insert(letter::ActiveModel {
-                            id: Set(Uuid::now_v7()),
+                            id: Set(letter_id),
                             tenant_id: Set(self.tenant_id()),
                             permit_id: Set(outcome.permit_id),
                             run_id: Set(Some(run_id)),

@@ -77,7 +77,10 @@ adapter = "pdok_locatieserver"
         Some("https://brp.example.nl/haalcentraal/api/brp"),
         "the trailing slash is dropped"
     );
-    assert_eq!(registry.person.api_key_env.as_deref(), Some("ROTTERDAM_BRP_KEY"));
+    assert_eq!(
+        registry.person.api_key_env.as_deref(),
+        Some("ROTTERDAM_BRP_KEY")
+    );
     assert_eq!(registry.person.timeout_ms, Some(1500));
     assert_eq!(registry.vehicle.base_url, None);
     assert_eq!(registry.business.user_env.as_deref(), Some("CVR_USER"));
@@ -107,7 +110,10 @@ adapter = "file"
         .map(|(line, field, message)| format!("{line}: {field}: {message}"))
         .collect::<Vec<_>>()
         .join("\n");
-    assert!(text.contains("\"01 01\" is not a municipality code"), "{text}");
+    assert!(
+        text.contains("\"01 01\" is not a municipality code"),
+        "{text}"
+    );
     assert!(
         text.contains("unknown adapter \"brp\"") && text.contains("haal_centraal_brp"),
         "{text}"
