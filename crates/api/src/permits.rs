@@ -19,7 +19,8 @@ use civicpay_registries::Plate;
 use civicpay_rules::Decision;
 use civicpay_store::{
     Correction, CorrectionRecord, Debtor, NewPaymentRequest, NewPaymentRequestLine, NewPermit,
-    PaymentRecord, PaymentRequestRecord, PermitFilter, PermitRecord, ProductRecord, TenantScope,
+    PaymentRecord, PaymentRequestRecord, PermitEnding, PermitFilter, PermitRecord, ProductRecord,
+    TenantScope,
 };
 use uuid::Uuid;
 
@@ -593,17 +594,15 @@ pub async fn approve_permit(
         let email = decision_email(scope, &current, &payment, None);
         scope.approve_permit(permit_id, email, actor).await?;
     }
-    if current.payment_request_id.is_some() {
-        if let Some(payment_id) = authorized(&payment) {
-            payments::capture_payment(
-                &req.state,
-                scope,
-                payment_id,
-                &format!("permit-approve-{}", permit_id.simple()),
-                actor,
-            )
-            .await?;
-        }
+    if let Some(payment_id) = authorized(&payment) {
+        payments::capture_payment(
+            &req.state,
+            scope,
+            payment_id,
+            &format!("permit-approve-{}", permit_id.simple()),
+            actor,
+        )
+        .await?;
     }
     Ok(scope.permit(permit_id).await?)
 }
@@ -626,27 +625,27 @@ pub async fn reject_permit(
         )));
     }
     let payment = newest_payment(scope, &current).await?;
-    if current.payment_request_id.is_some() {
-        if let Some(payment_id) = authorized(&payment) {
-            payments::void_payment(
-                &req.state,
-                scope,
-                payment_id,
-                reason,
-                &format!("permit-reject-{}", permit_id.simple()),
-                actor,
-            )
-            .await?;
-        }
+    if let Some(payment_id) = authorized(&payment) {
+        payments::void_payment(
+            &req.state,
+            scope,
+            payment_id,
+            reason,
+            &format!("permit-reject-{}", permit_id.simple()),
+            actor,
+        )
+        .await?;
     }
     Ok(scope
         .end_permit(
             permit_id,
-            &[PermitStatus::WaitingReview],
-            PermitStatus::Rejected,
-            reason,
-            "permit.reject",
-            decision_email(scope, &current, &payment, Some(reason)),
+            PermitEnding {
+                from: &[PermitStatus::WaitingReview],
+                to: PermitStatus::Rejected,
+                reason,
+                action: "permit.reject",
+                email: decision_email(scope, &current, &payment, Some(reason)),
+            },
             actor,
         )
         .await?)
@@ -760,11 +759,13 @@ pub async fn revoke_permit(
     Ok(scope
         .end_permit(
             permit_id,
-            &[PermitStatus::Active, PermitStatus::PendingPayment],
-            PermitStatus::Cancelled,
-            reason,
-            "permit.revoke",
-            None,
+            PermitEnding {
+                from: &[PermitStatus::Active, PermitStatus::PendingPayment],
+                to: PermitStatus::Cancelled,
+                reason,
+                action: "permit.revoke",
+                email: None,
+            },
             actor,
         )
         .await?)

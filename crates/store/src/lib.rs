@@ -34,7 +34,7 @@ pub use payments::{
     PaymentRecord, PaymentRequestLineRecord, PaymentRequestRecord, PaymentTotals, RefundRecord,
 };
 pub use permits::{
-    ALREADY_HOLDS_RESIDENT, HeldPermits, NewPermit, PermitFilter, PermitRecord,
+    ALREADY_HOLDS_RESIDENT, HeldPermits, NewPermit, PermitEnding, PermitFilter, PermitRecord,
     VEHICLE_HOLDS_RESIDENT, one_year_from,
 };
 pub use platform::{Backend, Store};

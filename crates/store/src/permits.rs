@@ -200,6 +200,20 @@ fn count_kinds(rows: &[(String, Option<String>)]) -> Vec<(String, i64)> {
     counts
 }
 
+/// How [`TenantScope::end_permit`] ends a permit.
+pub struct PermitEnding<'a> {
+    /// The statuses it may be in.
+    pub from: &'a [PermitStatus],
+    /// `rejected` or `cancelled`.
+    pub to: PermitStatus,
+    /// 1–500 characters, kept as the decision's reason.
+    pub reason: &'a str,
+    /// The audit action, e.g. `permit.reject`.
+    pub action: &'a str,
+    /// Told to the holder after commit.
+    pub email: Option<crate::payments::NewEmail>,
+}
+
 /// The first and last day of a one-year permit that starts on `from`.
 pub fn one_year_from(from: NaiveDate) -> Result<(NaiveDate, NaiveDate), StoreError> {
     let to = from
@@ -681,13 +695,16 @@ impl TenantScope {
     pub async fn end_permit(
         &self,
         id: Uuid,
-        from: &[PermitStatus],
-        to: PermitStatus,
-        reason: &str,
-        action: &str,
-        email: Option<crate::payments::NewEmail>,
+        ending: PermitEnding<'_>,
         actor: &Actor,
     ) -> Result<PermitRecord, StoreError> {
+        let PermitEnding {
+            from,
+            to,
+            reason,
+            action,
+            email,
+        } = ending;
         let reason = reason.trim();
         if reason.is_empty() || reason.chars().count() > 500 {
             return Err(StoreError::Invalid("reason: 1-500 characters".into()));
