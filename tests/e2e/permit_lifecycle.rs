@@ -1063,3 +1063,48 @@ async fn other_councils_and_cashiers_cannot_decide_on_permits() {
     assert!(after["reviewedBy"].is_null());
     assert_eq!(kk.queue().await.len(), 1);
 }
+
+#[tokio::test]
+async fn cancelling_an_extended_permit_refunds_the_extension_from_its_own_payment() {
+    let kk = Kk::start().await;
+    let permit = kk.active("P-RES-K1", GOOD_ID, "AB12345").await;
+    let id = str_of(&permit["id"]).to_owned();
+    let first_payment =
+        str_of(&kk.request(str_of(&permit["paymentRequestId"])).await["payments"][0]["id"])
+            .to_owned();
+    let valid_to = date(&permit["validTo"]);
+    let new_to = valid_to.checked_add_months(Months::new(3)).unwrap();
+    let body = kk
+        .correct(&id, json!({ "extendTo": new_to.to_string() }), None)
+        .await;
+    let extension = &body["data"]["correctPermit"];
+    let extension_request = str_of(&extension["correction"]["paymentRequestId"]).to_owned();
+    let added = lines(&extension["correction"]["price"])[0].2.clone();
+    pay(str_of(&extension["payUrl"])).await;
+    kk.wait_permit(&id, "extended", |p| date(&p["validTo"]) == new_to)
+        .await;
+    let extension_payment =
+        str_of(&kk.request(&extension_request).await["payments"][0]["id"]).to_owned();
+
+    // Cancelled on its first day: the whole year back from the first payment, the whole
+    // extension from the second; the fees stay.
+    let body = kk
+        .correct(&id, json!({ "cancelReason": "moving abroad" }), None)
+        .await;
+    let result = &body["data"]["correctPermit"];
+    assert_eq!(result["permit"]["status"], "CANCELLED", "{body}");
+    let paid = str_of(&kk.payment(&first_payment).await["captured"]["amount"]).to_owned();
+    assert_eq!(
+        minor(str_of(&result["refunded"])),
+        minor(&paid) + minor(&added),
+        "{body}"
+    );
+    let first = kk.payment(&first_payment).await;
+    assert_eq!(first["status"], "REFUNDED", "{first}");
+    let second = kk.payment(&extension_payment).await;
+    assert_eq!(second["refunded"]["amount"], added.as_str(), "{second}");
+    assert_eq!(
+        second["status"], "PARTIALLY_REFUNDED",
+        "the fee stays: {second}"
+    );
+}

@@ -915,6 +915,8 @@ pub async fn correct_permit(
         })
     };
     let locale = &req.locale;
+    // Money back, by the payment it goes back to (credits are negative).
+    let mut refund_from: Vec<(Uuid, Money)> = Vec::new();
     let (correction, quote, fee_sku, new_product) = match input {
         CorrectionInput::Extend { valid_to } => {
             // The annual price in force when the extension starts, for the car's class.
@@ -1027,21 +1029,84 @@ pub async fn correct_permit(
             if reason.is_empty() || reason.chars().count() > 500 {
                 return Err(ApiError::bad_input("reason: 1-500 characters"));
             }
-            let paid = paid_with(scope, &permit).await?;
-            let paid_amount = paid
-                .as_ref()
-                .map(|p| p.captured.checked_sub(p.refunded))
-                .transpose()
-                .map_err(ApiError::internal)?
-                .unwrap_or_else(|| Money::zero(scope.tenant().currency));
-            let quote = pricing::quote_cancellation_refund(
-                &PricedItem::new(product.sku.clone(), paid_amount),
-                from,
-                to,
-                today,
-                unit,
-            )
-            .map_err(pricing_error)?;
+            // Each payment is refunded for its own period: the permit's for its first year,
+            // each paid extension for the months it added (fees are not refunded).
+            let currency = scope.tenant().currency;
+            let mut builder = pricing::QuoteBuilder::new(currency);
+            if let Some(paid) = paid_with(scope, &permit).await? {
+                let remaining = paid.captured.checked_sub(paid.refunded).map_err(ApiError::internal)?;
+                let priced = permit
+                    .price
+                    .as_ref()
+                    .map(|p| quote_sum(p, &["base", "emission"]))
+                    .unwrap_or(remaining.amount_minor());
+                let amount = Money::new(priced.min(remaining.amount_minor()), currency);
+                let first_year_end = civicpay_store::one_year_from(from)?.1.min(to);
+                let quote = pricing::quote_cancellation_refund(
+                    &PricedItem::new(product.sku.clone(), amount),
+                    from,
+                    first_year_end,
+                    today,
+                    unit,
+                )
+                .map_err(pricing_error)?;
+                refund_from.push((paid.id, quote.total()));
+                for line in quote.lines() {
+                    builder.push(line.clone()).map_err(pricing_error)?;
+                }
+            }
+            for extension in scope.corrections(permit.id).await? {
+                if extension.status != "applied"
+                    || !matches!(extension.correction, Correction::Extend { .. })
+                {
+                    continue;
+                }
+                let Some(request_id) = extension.payment_request_id else {
+                    continue;
+                };
+                let Some(line) = extension.price["lines"]
+                    .as_array()
+                    .and_then(|lines| lines.iter().find(|l| l["kind"] == "proration"))
+                else {
+                    continue;
+                };
+                let period: Option<(NaiveDate, NaiveDate)> =
+                    serde_json::from_value(line["period"].clone()).ok();
+                let Some((ext_from, ext_to)) = period else {
+                    continue;
+                };
+                let Some(paid) = scope
+                    .payments_of_request(request_id)
+                    .await?
+                    .into_iter()
+                    .find(|p| {
+                        matches!(
+                            p.status,
+                            PaymentStatus::Captured | PaymentStatus::PartiallyRefunded
+                        )
+                    })
+                else {
+                    continue;
+                };
+                let remaining = paid.captured.checked_sub(paid.refunded).map_err(ApiError::internal)?;
+                let added = serde_json::from_value::<Money>(line["amount"].clone())
+                    .map(|m| m.amount_minor())
+                    .unwrap_or(0)
+                    .min(remaining.amount_minor());
+                let quote = pricing::quote_cancellation_refund(
+                    &PricedItem::new(product.sku.clone(), Money::new(added, currency)),
+                    ext_from,
+                    ext_to,
+                    today,
+                    unit,
+                )
+                .map_err(pricing_error)?;
+                refund_from.push((paid.id, quote.total()));
+                for line in quote.lines() {
+                    builder.push(line.clone()).map_err(pricing_error)?;
+                }
+            }
+            let quote = builder.build();
             (
                 Correction::Cancel {
                     on: today,
@@ -1114,30 +1179,41 @@ pub async fn correct_permit(
             actor,
         )
         .await?;
-    // Money back (cancel; a cheaper zone) after the correction is on record: the refund is
+    // Money back (cancel; a cheaper zone) after the correction is on record: each refund is
     // retried with the same key, so it is asked for at most once.
-    let mut refunded = None;
-    if total.is_negative() {
-        let refund = Money::zero(total.currency())
-            .checked_sub(total)
-            .map_err(ApiError::internal)?;
-        // A cancelled permit's payment is still the one it was paid with.
+    if total.is_negative() && refund_from.is_empty() {
+        // A cheaper zone: the difference goes back to the permit's payment.
         if let Some(paid) = paid_with(scope, &permit).await? {
-            let outcome = payments::refund_payment(
-                &req.state,
-                scope,
-                paid.id,
-                refund,
-                &format!("permit {} {}", record.correction.kind(), permit.id),
-                &format!("permit-correction-refund-{}", record.id.simple()),
-                actor,
-            )
-            .await?;
+            refund_from.push((paid.id, total));
+        }
+    }
+    let mut refunded = None;
+    for (n, (payment_id, credit)) in refund_from.into_iter().enumerate() {
+        let refund = Money::zero(credit.currency())
+            .checked_sub(credit)
+            .map_err(ApiError::internal)?;
+        if refund.amount_minor() <= 0 {
+            continue;
+        }
+        let outcome = payments::refund_payment(
+            &req.state,
+            scope,
+            payment_id,
+            refund,
+            &format!("permit {} {}", record.correction.kind(), permit.id),
+            &format!("permit-correction-refund-{}-{n}", record.id.simple()),
+            actor,
+        )
+        .await?;
+        if n == 0 {
             scope
                 .set_correction_refund(record.id, outcome.refund.id)
                 .await?;
-            refunded = Some(refund);
         }
+        refunded = Some(match refunded {
+            Some(sum) => Money::checked_add(sum, refund).map_err(ApiError::internal)?,
+            None => refund,
+        });
     }
     Ok(CorrectionOutcome {
         pay_url: request.map(|r| payments::pay_url(&req.state, scope, r.id)),
@@ -1150,6 +1226,21 @@ pub async fn correct_permit(
         permit,
         refunded,
     })
+}
+
+/// The sum (minor units) of a stored quote's lines of the given kinds.
+fn quote_sum(price: &serde_json::Value, kinds: &[&str]) -> i64 {
+    price["lines"]
+        .as_array()
+        .map(|lines| {
+            lines
+                .iter()
+                .filter(|l| kinds.iter().any(|k| l["kind"] == *k))
+                .filter_map(|l| serde_json::from_value::<Money>(l["amount"].clone()).ok())
+                .map(|m| m.amount_minor())
+                .sum()
+        })
+        .unwrap_or(0)
 }
 
 fn fee_only(scope: &TenantScope, fee: Option<&PricedItem>) -> ApiResult<PriceQuote> {
