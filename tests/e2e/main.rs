@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod catalogue;
+mod citizen_permits;
 mod cli;
 mod eligibility;
 mod import;

@@ -59,7 +59,7 @@ pub struct Config {
     /// then started with `civicpay permits rematch` or `startRematch`). Interrupted runs are
     /// resumed either way.
     pub rematch_every_hours: u32,
-    /// Where citizens' e-mails go: `smtp://user:pass@host:587` (STARTTLS), `smtps://…:465`,
+    /// Where citizens' e-mails go: `smtp://user:pass@host:587?tls=required` (STARTTLS), `smtps://…:465`,
     /// or `file:DIR` — each message written as an `.eml` file (the embedded default,
     /// `file:mail`). Empty: e-mails wait in the outbox.
     #[serde(skip_serializing)]
@@ -67,6 +67,10 @@ pub struct Config {
     /// The sender address of those e-mails (the council's name is shown as the sender, and
     /// replies go to its support address).
     pub mail_from: String,
+    /// The development log-in for citizens (`developmentLogin`: become one of a council's
+    /// synthetic demo people). On by default for the embedded default; the server refuses to
+    /// start with it on when `environment` is `production`.
+    pub development_login: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,6 +102,7 @@ impl Default for Config {
             rematch_every_hours: 24,
             mail_url: "file:mail".into(),
             mail_from: "civicpay <no-reply@civicpay.localhost>".into(),
+            development_login: true,
         }
     }
 }

@@ -143,6 +143,11 @@ pub fn api_state(
         &platform.config.tenants_dir,
         &pseudonym_key,
     ));
+    if platform.config.development_login && platform.config.environment == "production" {
+        anyhow::bail!(
+            "development_login is on in the production environment: anyone could log in as anyone; set CIVICPAY_DEVELOPMENT_LOGIN=false"
+        );
+    }
     let mailer = if platform.config.mail_url.trim().is_empty() {
         None
     } else {
@@ -163,6 +168,7 @@ pub fn api_state(
         sandbox_fallback: platform.config.sandbox_fallback,
         eligibility,
         mailer,
+        development_login: platform.config.development_login,
     };
     Ok((api, sandbox))
 }

@@ -1,7 +1,7 @@
 //! Who is asking, for which council, in which language.
 
 use crate::error::{ApiError, ApiResult};
-use civicpay_auth::{SessionData, SessionStore, parse_api_key};
+use civicpay_auth::{CitizenSession, Session, SessionData, SessionStore, parse_api_key};
 use civicpay_domain::{ApiScope, Locale, Permission, Role};
 use civicpay_store::{ApiKeyRecord, Store, TenantRecord, TenantScope};
 use std::sync::Arc;
@@ -24,6 +24,9 @@ pub struct ApiState {
     pub eligibility: Arc<crate::eligibility::Eligibility>,
     /// Sends the outbox's e-mails; `None`: e-mails wait in the outbox until one is configured.
     pub mailer: Option<Arc<civicpay_notify::Mailer>>,
+    /// The embedded default's development log-in for citizens (pick a demo person); never in
+    /// production (the server refuses to start with it there).
+    pub development_login: bool,
 }
 
 /// The authenticated caller of one request.
@@ -37,6 +40,11 @@ pub enum Caller {
     },
     /// A council system with an API key.
     ApiKey(ApiKeyRecord),
+    /// A citizen logged in to the council's shop; no staff permission ever.
+    Citizen {
+        session: CitizenSession,
+        token: String,
+    },
 }
 
 impl Caller {
@@ -45,6 +53,7 @@ impl Caller {
             Caller::Anonymous => false,
             Caller::Staff { session, .. } => session.role.allows(permission),
             Caller::ApiKey(key) => key.scopes.iter().any(|s| s.allows(permission)),
+            Caller::Citizen { .. } => false,
         }
     }
 
@@ -63,6 +72,9 @@ impl Caller {
             Caller::ApiKey(key) => Actor::ApiKey {
                 key_id: key.id,
                 name: key.name.clone(),
+            },
+            Caller::Citizen { session, .. } => Actor::Citizen {
+                masked_id: session.masked_id.clone(),
             },
         }
     }
@@ -164,11 +176,17 @@ pub async fn resolve_caller(
             .await
             .map_err(ApiError::internal)?;
         if let Some(session) = session
-            && session.tenant_id == tenant.map(|t| t.id)
+            && session.tenant_id() == tenant.map(|t| t.id)
         {
-            return Ok(Caller::Staff {
-                session,
-                token: token.to_owned(),
+            return Ok(match session {
+                Session::Staff(session) => Caller::Staff {
+                    session,
+                    token: token.to_owned(),
+                },
+                Session::Citizen(session) => Caller::Citizen {
+                    session,
+                    token: token.to_owned(),
+                },
             });
         }
     }

@@ -560,6 +560,35 @@ pub async fn check_eligibility(
     evaluate_check(req, scope, caller_label, &check, permit_facts(&held)).await
 }
 
+/// Looks a person up in the council's person register through the audited look-up: the
+/// look-up is recorded (who, why, pseudonym) before the register is asked.
+pub async fn look_up_person(
+    req: &RequestContext,
+    scope: &TenantScope,
+    who: &str,
+    purpose: &str,
+    id: &NationalId,
+) -> ApiResult<Option<civicpay_registries::Person>> {
+    let slug = scope.tenant().slug.to_string();
+    let registries = req
+        .state
+        .eligibility
+        .council(&slug)
+        .and_then(|c| c.registries.as_ref())
+        .ok_or_else(|| ApiError::conflict(REGISTERS_NOT_CONFIGURED))?;
+    let lookup = Audited::new(
+        registries.people.clone(),
+        Arc::new(DbLookupLog::new(
+            scope.clone(),
+            &req.state.eligibility.pseudonym_key,
+        )) as Arc<dyn LookupLog>,
+    );
+    lookup
+        .person(&LookupContext::new(who, purpose), id)
+        .await
+        .map_err(|e| registry_error("person", e))
+}
+
 /// Gathers the facts of a parsed check from the council's registers (the person look-up is
 /// logged first), adds the given `existing` permits facts, and runs the product's rules.
 pub async fn evaluate_check(
@@ -569,7 +598,6 @@ pub async fn evaluate_check(
     check: &CheckRequest<'_>,
     existing: civicpay_rules::Permits,
 ) -> ApiResult<EligibilityCheck> {
-    let state = &req.state;
     let council = check.council;
     let product = &check.product;
     let id = &check.id;
@@ -591,17 +619,7 @@ pub async fn evaluate_check(
     // 0, so an age rule fails rather than passes.
 
     // The person, through the audited look-up: recorded before the register is asked.
-    let lookup = Audited::new(
-        registries.people.clone(),
-        Arc::new(DbLookupLog::new(
-            scope.clone(),
-            &state.eligibility.pseudonym_key,
-        )) as Arc<dyn LookupLog>,
-    );
-    let person = lookup
-        .person(&LookupContext::new(caller_label, &check.purpose), id)
-        .await
-        .map_err(|e| registry_error("person", e))?;
+    let person = look_up_person(req, scope, caller_label, &check.purpose, id).await?;
     if let Some(person) = &person {
         sources.push(FactSource {
             register: "person",

@@ -10,6 +10,7 @@ pub mod payments;
 pub mod permits;
 pub mod rematch;
 mod schema;
+mod schema_citizen;
 mod schema_eligibility;
 mod schema_payments;
 mod schema_permits;

@@ -1034,7 +1034,10 @@ pub async fn correct_permit(
             let currency = scope.tenant().currency;
             let mut builder = pricing::QuoteBuilder::new(currency);
             if let Some(paid) = paid_with(scope, &permit).await? {
-                let remaining = paid.captured.checked_sub(paid.refunded).map_err(ApiError::internal)?;
+                let remaining = paid
+                    .captured
+                    .checked_sub(paid.refunded)
+                    .map_err(ApiError::internal)?;
                 let priced = permit
                     .price
                     .as_ref()
@@ -1088,7 +1091,10 @@ pub async fn correct_permit(
                 else {
                     continue;
                 };
-                let remaining = paid.captured.checked_sub(paid.refunded).map_err(ApiError::internal)?;
+                let remaining = paid
+                    .captured
+                    .checked_sub(paid.refunded)
+                    .map_err(ApiError::internal)?;
                 let added = serde_json::from_value::<Money>(line["amount"].clone())
                     .map(|m| m.amount_minor())
                     .unwrap_or(0)

@@ -3,6 +3,7 @@
 
 use crate::context::Caller;
 use crate::error::{ApiError, ApiResult};
+use crate::schema_citizen::{CitizenMutation, CitizenQuery};
 use crate::schema_eligibility::EligibilityQuery;
 use crate::schema_payments::{PaymentMutation, PaymentQuery};
 use crate::schema_permits::{PermitMutation, PermitQuery};
@@ -27,6 +28,7 @@ pub struct QueryRoot(
     EligibilityQuery,
     PermitQuery,
     RematchQuery,
+    CitizenQuery,
 );
 
 /// Every mutation, merged from the capabilities.
@@ -36,6 +38,7 @@ pub struct MutationRoot(
     PaymentMutation,
     PermitMutation,
     RematchMutation,
+    CitizenMutation,
 );
 
 /// Builds the schema with its safety limits: a query deeper than 12 or costing more than 1000
@@ -252,7 +255,7 @@ impl CatalogueMutation {
         let token = req
             .state
             .sessions
-            .create(session)
+            .create(civicpay_auth::Session::Staff(session))
             .await
             .map_err(ApiError::internal)?;
         ctx.append_http_header(
@@ -265,7 +268,7 @@ impl CatalogueMutation {
     /// Ends the session and clears the cookie.
     async fn logout(&self, ctx: &Context<'_>) -> ApiResult<bool> {
         let req = request(ctx)?;
-        if let Caller::Staff { token, .. } = &req.caller {
+        if let Caller::Staff { token, .. } | Caller::Citizen { token, .. } = &req.caller {
             req.state
                 .sessions
                 .delete(token)

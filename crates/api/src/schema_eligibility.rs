@@ -56,6 +56,37 @@ pub struct EligibilityResult {
     pub sources: Vec<FactSource>,
 }
 
+impl EligibilityResult {
+    pub(crate) fn from_check(check: eligibility::EligibilityCheck) -> ApiResult<Self> {
+        let facts = serde_json::to_value(&check.facts).map_err(ApiError::internal)?;
+        Ok(EligibilityResult {
+            decision: check.evaluation.decision.into(),
+            rules: check
+                .evaluation
+                .results
+                .into_iter()
+                .map(|r| RuleResult {
+                    rule_id: r.rule_id,
+                    passed: r.passed,
+                    outcome: r.outcome.into(),
+                    message: r.message,
+                    error: r.error,
+                })
+                .collect(),
+            facts: Json(facts),
+            sources: check
+                .sources
+                .into_iter()
+                .map(|s| FactSource {
+                    register: s.register.to_owned(),
+                    source: s.source,
+                    fetched_at: s.fetched_at,
+                })
+                .collect(),
+        })
+    }
+}
+
 /// One recorded person look-up.
 #[derive(SimpleObject)]
 pub struct PersonLookupEntry {
@@ -72,6 +103,7 @@ pub(crate) fn caller_label(caller: &Caller) -> String {
         Caller::Anonymous => "anonymous".to_owned(),
         Caller::Staff { session, .. } => session.email.clone(),
         Caller::ApiKey(key) => format!("api-key:{}", key.name),
+        Caller::Citizen { session, .. } => format!("citizen:{}", session.masked_id),
     }
 }
 
@@ -106,32 +138,7 @@ impl EligibilityQuery {
             company_id.as_deref(),
         )
         .await?;
-        let facts = serde_json::to_value(&check.facts).map_err(ApiError::internal)?;
-        Ok(EligibilityResult {
-            decision: check.evaluation.decision.into(),
-            rules: check
-                .evaluation
-                .results
-                .into_iter()
-                .map(|r| RuleResult {
-                    rule_id: r.rule_id,
-                    passed: r.passed,
-                    outcome: r.outcome.into(),
-                    message: r.message,
-                    error: r.error,
-                })
-                .collect(),
-            facts: Json(facts),
-            sources: check
-                .sources
-                .into_iter()
-                .map(|s| FactSource {
-                    register: s.register.to_owned(),
-                    source: s.source,
-                    fetched_at: s.fetched_at,
-                })
-                .collect(),
-        })
+        EligibilityResult::from_check(check)
     }
 
     /// The council's newest person look-ups, newest first (council admins: `ReadAuditLog`).

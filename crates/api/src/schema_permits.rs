@@ -273,6 +273,17 @@ pub struct CorrectionResult {
     pub refunded: Option<String>,
 }
 
+impl From<permits::CorrectionOutcome> for CorrectionResult {
+    fn from(outcome: permits::CorrectionOutcome) -> Self {
+        CorrectionResult {
+            correction: PermitCorrection(outcome.correction),
+            permit: Permit(outcome.permit),
+            pay_url: outcome.pay_url,
+            refunded: outcome.refunded.map(|m| m.to_major_string()),
+        }
+    }
+}
+
 /// One application waiting for a caseworker.
 #[derive(SimpleObject)]
 pub struct ReviewItem {
@@ -305,7 +316,7 @@ pub struct CorrectionRequest {
 }
 
 impl CorrectionRequest {
-    fn parse(&self) -> ApiResult<CorrectionInput<'_>> {
+    pub(crate) fn parse(&self) -> ApiResult<CorrectionInput<'_>> {
         let mut given = Vec::new();
         if let Some(valid_to) = self.extend_to {
             given.push(CorrectionInput::Extend { valid_to });
@@ -538,12 +549,7 @@ impl PermitMutation {
             &req.caller.actor(),
         )
         .await?;
-        Ok(CorrectionResult {
-            correction: PermitCorrection(outcome.correction),
-            permit: Permit(outcome.permit),
-            pay_url: outcome.pay_url,
-            refunded: outcome.refunded.map(|m| m.to_major_string()),
-        })
+        Ok(CorrectionResult::from(outcome))
     }
 
     /// Renews a permit for another year from the day after it ends: the rules run again, the

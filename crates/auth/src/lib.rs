@@ -1,5 +1,5 @@
-//! civicpay-auth: who is calling. Staff passwords (argon2id, lockout policy), sessions (in
-//! process or in Redis behind one trait), and API keys for council systems (checksummed so
+//! civicpay-auth: who is calling. Staff passwords (argon2id, lockout policy), sessions of staff
+//! and citizens (in process or in Redis behind one trait), and API keys for council systems (checksummed so
 //! garbage is refused before any look-up, stored as a SHA-256 digest). It knows nothing of
 //! HTTP or the database schema: the app wires it to the store and the web layer.
 
@@ -13,5 +13,6 @@ pub use password::{
     hash_password, lock_after_failure, verify_password,
 };
 pub use session::{
-    InMemorySessions, RedisSessions, SESSION_TTL, SessionData, SessionError, SessionStore,
+    CitizenSession, InMemorySessions, RedisSessions, SESSION_TTL, Session, SessionData,
+    SessionError, SessionStore,
 };

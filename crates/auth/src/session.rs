@@ -1,5 +1,5 @@
-//! Staff sessions behind one trait: in process on the embedded default, in Redis when
-//! `REDIS_URL` is set so that any node can serve any request.
+//! Sessions — of staff and of citizens — behind one trait: in process on the embedded default,
+//! in Redis when `REDIS_URL` is set so that any node can serve any request.
 //!
 //! The cookie carries a random token; stores keep only its SHA-256 digest, so a dump of Redis
 //! does not hand out live sessions.
@@ -25,6 +25,44 @@ pub struct SessionData {
     pub created_at: DateTime<Utc>,
 }
 
+/// A citizen's (or a company's representative's) session in a council's shop: who the national
+/// eID said they are. The national id is kept only sealed (the registers are asked with it) and
+/// as the pseudonym permits are held under; never in clear.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CitizenSession {
+    /// The council the log-in was for; the session counts nowhere else.
+    pub tenant_id: Uuid,
+    /// The national id, sealed with the platform's key.
+    pub national_id_sealed: String,
+    /// The keyed pseudonym of the national id (what the person's permits are held under).
+    pub holder_key: String,
+    /// The national id masked, for display.
+    pub masked_id: String,
+    /// The name as the register or the eID gave it.
+    pub name: String,
+    /// `development` (the embedded default's demo log-in) or `oidc`.
+    pub method: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What a session cookie stands for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Session {
+    Staff(SessionData),
+    Citizen(CitizenSession),
+}
+
+impl Session {
+    /// The council the session is bound to (`None`: vendor staff).
+    pub fn tenant_id(&self) -> Option<Uuid> {
+        match self {
+            Session::Staff(s) => s.tenant_id,
+            Session::Citizen(c) => Some(c.tenant_id),
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
     #[error("session store unavailable: {0}")]
@@ -34,9 +72,9 @@ pub enum SessionError {
 #[async_trait]
 pub trait SessionStore: Send + Sync {
     /// Stores the session and returns the token for the cookie.
-    async fn create(&self, data: SessionData) -> Result<String, SessionError>;
+    async fn create(&self, data: Session) -> Result<String, SessionError>;
     /// The live session for a token, renewing its idle timeout.
-    async fn get(&self, token: &str) -> Result<Option<SessionData>, SessionError>;
+    async fn get(&self, token: &str) -> Result<Option<Session>, SessionError>;
     async fn delete(&self, token: &str) -> Result<(), SessionError>;
     /// A round trip to the backing service, for `/readyz`.
     async fn ping(&self) -> Result<(), SessionError>;
@@ -55,12 +93,12 @@ fn token_key(token: &str) -> String {
 /// Sessions in this process's memory: lost on restart, not shared between nodes.
 #[derive(Default)]
 pub struct InMemorySessions {
-    sessions: RwLock<HashMap<String, (SessionData, DateTime<Utc>)>>,
+    sessions: RwLock<HashMap<String, (Session, DateTime<Utc>)>>,
 }
 
 #[async_trait]
 impl SessionStore for InMemorySessions {
-    async fn create(&self, data: SessionData) -> Result<String, SessionError> {
+    async fn create(&self, data: Session) -> Result<String, SessionError> {
         let token = new_token();
         let mut sessions = self.sessions.write().await;
         let now = Utc::now();
@@ -69,7 +107,7 @@ impl SessionStore for InMemorySessions {
         Ok(token)
     }
 
-    async fn get(&self, token: &str) -> Result<Option<SessionData>, SessionError> {
+    async fn get(&self, token: &str) -> Result<Option<Session>, SessionError> {
         let mut sessions = self.sessions.write().await;
         let now = Utc::now();
         match sessions.get_mut(&token_key(token)) {
@@ -124,7 +162,7 @@ fn ttl_seconds() -> u64 {
 
 #[async_trait]
 impl SessionStore for RedisSessions {
-    async fn create(&self, data: SessionData) -> Result<String, SessionError> {
+    async fn create(&self, data: Session) -> Result<String, SessionError> {
         let token = new_token();
         let value =
             serde_json::to_string(&data).map_err(|e| SessionError::Unavailable(e.to_string()))?;
@@ -140,9 +178,10 @@ impl SessionStore for RedisSessions {
         Ok(token)
     }
 
-    async fn get(&self, token: &str) -> Result<Option<SessionData>, SessionError> {
+    async fn get(&self, token: &str) -> Result<Option<Session>, SessionError> {
         let mut con = self.connection.clone();
-        // GETEX reads and renews the idle timeout in one round trip.
+        // GETEX reads and renews the idle timeout in one round trip. A value this version
+        // cannot read (written by an older one) is no session: the user logs in again.
         let value: Option<String> = redis::cmd("GETEX")
             .arg(token_key(token))
             .arg("EX")
@@ -186,13 +225,32 @@ mod tests {
         }
     }
 
+    fn citizen() -> Session {
+        Session::Citizen(CitizenSession {
+            tenant_id: Uuid::now_v7(),
+            national_id_sealed: "00ff".into(),
+            holder_key: "ab".repeat(32),
+            masked_id: "120485-****".into(),
+            name: "Mette Sørensen".into(),
+            method: "development".into(),
+            created_at: Utc::now(),
+        })
+    }
+
     async fn round_trip(store: &dyn SessionStore) {
-        let d = data();
+        let d = Session::Staff(data());
         let token = store
             .create(d.clone())
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(store.get(&token).await.ok().flatten(), Some(d));
+        let c = citizen();
+        let citizen_token = store
+            .create(c.clone())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(store.get(&citizen_token).await.ok().flatten(), Some(c));
+        assert_ne!(token, citizen_token);
         assert_eq!(store.get("not-a-token").await.ok().flatten(), None);
         store.delete(&token).await.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(store.get(&token).await.ok().flatten(), None);

@@ -14,6 +14,8 @@ pub enum Actor {
     Cli { operator: String },
     /// The platform itself (jobs, start-up seeding).
     System,
+    /// A citizen in the council's shop, by their masked national id.
+    Citizen { masked_id: String },
 }
 
 impl Actor {
@@ -24,6 +26,7 @@ impl Actor {
             Actor::ApiKey { name, .. } => format!("api_key:{name}"),
             Actor::Cli { operator } => format!("cli:{operator}"),
             Actor::System => "system".to_owned(),
+            Actor::Citizen { masked_id } => format!("citizen:{masked_id}"),
         }
     }
 }

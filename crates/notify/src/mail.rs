@@ -1,5 +1,5 @@
 //! E-mail to citizens: approvals and rejections of applications (S0-6), letters with their PDF
-//! (S0-8, S0-12). One [`Mailer`] per process, chosen by URL: `smtp://user:pass@host:587`
+//! (S0-8, S0-12). One [`Mailer`] per process, chosen by URL: `smtp://user:pass@host:587?tls=required`
 //! (STARTTLS), `smtps://…:465` (TLS), or `file:DIR` — the embedded default, which writes each
 //! message as an `.eml` file so a developer can open it. Sent from the outbox after the change
 //! committed, retried like a webhook.
