@@ -62,7 +62,7 @@ pub struct Config {
     /// Where citizens' e-mails go: `smtp://user:pass@host:587?tls=required` (STARTTLS), `smtps://…:465`,
     /// or `file:DIR` — each message written as an `.eml` file (the embedded default,
     /// `file:mail`). Empty: e-mails wait in the outbox.
-    #[serde(skip_serializing)]
+    #[serde(skip_serializing, default = "default_mail_url")]
     pub mail_url: String,
     /// The sender address of those e-mails (the council's name is shown as the sender, and
     /// replies go to its support address).
@@ -78,6 +78,10 @@ pub struct Config {
 pub enum LogFormat {
     Text,
     Json,
+}
+
+fn default_mail_url() -> String {
+    "file:mail".into()
 }
 
 impl Default for Config {
@@ -100,7 +104,7 @@ impl Default for Config {
             run_jobs: true,
             lookup_pseudonym_key: None,
             rematch_every_hours: 24,
-            mail_url: "file:mail".into(),
+            mail_url: default_mail_url(),
             mail_from: "civicpay <no-reply@civicpay.localhost>".into(),
             development_login: true,
         }
