@@ -61,7 +61,8 @@ pub struct Config {
     pub rematch_every_hours: u32,
     /// Where citizens' e-mails go: `smtp://user:pass@host:587?tls=required` (STARTTLS), `smtps://…:465`,
     /// or `file:DIR` — each message written as an `.eml` file (the embedded default,
-    /// `file:mail`). Empty: e-mails wait in the outbox.
+    /// `file:mail`). Empty: no e-mail is sent (each is retried on the webhook schedule, then
+    /// dead-lettered after 3 days).
     #[serde(skip_serializing, default = "default_mail_url")]
     pub mail_url: String,
     /// The sender address of those e-mails (the council's name is shown as the sender, and

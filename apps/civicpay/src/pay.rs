@@ -423,12 +423,24 @@ fn csv_row(p: &PaymentRecord) -> String {
     line
 }
 
-/// The caller of a plain HTTP request to a council: its session cookie or bearer key.
-pub(crate) async fn caller_of(
+/// The council `slug` of a plain HTTP request and its caller (session cookie or bearer key).
+pub(crate) async fn council_and_caller(
     data: &AppData,
     req: &HttpRequest,
-    tenant: &std::sync::Arc<civicpay_store::TenantRecord>,
-) -> Result<civicpay_api::Caller, ApiError> {
+    slug: &str,
+) -> Result<
+    (
+        std::sync::Arc<civicpay_store::TenantRecord>,
+        civicpay_api::Caller,
+    ),
+    ApiError,
+> {
+    let tenant = data
+        .api
+        .store
+        .tenant_by_slug(slug)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("unknown council {slug:?}")))?;
     let token = req.cookie("civicpay_session").map(|c| c.value().to_owned());
     let bearer = req
         .headers()
@@ -436,7 +448,14 @@ pub(crate) async fn caller_of(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::to_owned);
-    resolve_caller(&data.api, Some(tenant), token.as_deref(), bearer.as_deref()).await
+    let caller = resolve_caller(
+        &data.api,
+        Some(&tenant),
+        token.as_deref(),
+        bearer.as_deref(),
+    )
+    .await?;
+    Ok((tenant, caller))
 }
 
 /// The register filtered, as CSV, streamed page by page: any size, constant memory.
@@ -447,15 +466,8 @@ async fn export_csv(
     query: web::Query<ExportQuery>,
 ) -> HttpResponse {
     let slug = path.into_inner();
-    let tenant = match data.api.store.tenant_by_slug(&slug).await {
-        Ok(Some(t)) => t,
-        Ok(None) => {
-            return error_response(&ApiError::not_found(format!("unknown council {slug:?}")));
-        }
-        Err(e) => return error_response(&ApiError::from(e)),
-    };
-    let caller = match caller_of(&data, &req, &tenant).await {
-        Ok(c) => c,
+    let (tenant, caller) = match council_and_caller(&data, &req, &slug).await {
+        Ok(found) => found,
         Err(e) => return error_response(&e),
     };
     if !caller.allows(Permission::ReadPayments) {
@@ -535,15 +547,8 @@ async fn letter_pdf(
     path: web::Path<(String, String)>,
 ) -> HttpResponse {
     let (slug, id) = path.into_inner();
-    let tenant = match data.api.store.tenant_by_slug(&slug).await {
-        Ok(Some(t)) => t,
-        Ok(None) => {
-            return error_response(&ApiError::not_found(format!("unknown council {slug:?}")));
-        }
-        Err(e) => return error_response(&ApiError::from(e)),
-    };
-    let caller = match caller_of(&data, &req, &tenant).await {
-        Ok(c) => c,
+    let (tenant, caller) = match council_and_caller(&data, &req, &slug).await {
+        Ok(found) => found,
         Err(e) => return error_response(&e),
     };
     if !caller.allows(Permission::CheckEligibility) {

@@ -167,12 +167,31 @@ impl CouncilRegistries {
             }
             _ => file_or("address")?,
         };
-        let resilient = ResilienceConfig::default();
+        // A register's own timeout (registry.toml) bounds each attempt; else the default.
+        let resilience = |source: &RegisterSource| {
+            let mut config = ResilienceConfig::default();
+            if let Some(ms) = source.timeout_ms {
+                config.timeout = std::time::Duration::from_millis(u64::from(ms));
+            }
+            config
+        };
         Ok(Self {
-            people: Arc::new(Resilient::new(person, "people", resilient.clone())),
-            vehicles: Arc::new(Resilient::new(vehicle, "vehicles", resilient.clone())),
-            addresses: Arc::new(Resilient::new(address, "addresses", resilient.clone())),
-            businesses: Arc::new(Resilient::new(business, "businesses", resilient)),
+            people: Arc::new(Resilient::new(person, "people", resilience(&config.person))),
+            vehicles: Arc::new(Resilient::new(
+                vehicle,
+                "vehicles",
+                resilience(&config.vehicle),
+            )),
+            addresses: Arc::new(Resilient::new(
+                address,
+                "addresses",
+                resilience(&config.address),
+            )),
+            businesses: Arc::new(Resilient::new(
+                business,
+                "businesses",
+                resilience(&config.business),
+            )),
         })
     }
 }

@@ -931,7 +931,7 @@ pub async fn correct_permit(
                 unit,
                 fee.as_ref().map(|(_, f)| f),
             )
-            .map_err(|e| ApiError::bad_input(format!("validTo: {e}")))?;
+            .map_err(|e| ApiError::bad_input(format!("extendTo: {e}")))?;
             (Correction::Extend { valid_to }, quote, fee, None)
         }
         CorrectionInput::ReplaceVehicle { plate } => {
@@ -1283,21 +1283,23 @@ pub async fn renew_permit(
             permit.status
         )));
     }
-    let check_key = {
+    // A company's permit is renewed by a person for the company; anyone else's only by its
+    // holder.
+    if company_of(&permit).is_none() {
         let slug = scope.tenant().slug.to_string();
         let council = req
             .state
             .eligibility
             .council(&slug)
             .ok_or_else(|| ApiError::conflict("permits are not configured for this council"))?;
-        civicpay_registries::NationalId::parse(council.country, national_id)
+        let key = civicpay_registries::NationalId::parse(council.country, national_id)
             .map(|id| req.state.eligibility.pseudonym(&id))
-            .map_err(|e| ApiError::bad_input(format!("nationalId: {e}")))?
-    };
-    if check_key != permit.holder_key {
-        return Err(ApiError::bad_input(
-            "nationalId: is not the permit's holder",
-        ));
+            .map_err(|e| ApiError::bad_input(format!("nationalId: {e}")))?;
+        if key != permit.holder_key {
+            return Err(ApiError::bad_input(
+                "nationalId: is not the permit's holder",
+            ));
+        }
     }
     let today = scope.tenant().today(Utc::now());
     let starts_on = permit

@@ -150,7 +150,12 @@ pub async fn run_scheduled(state: &ApiState, every: chrono::Duration) -> ApiResu
             continue;
         }
         let scope = state.store.scope(tenant);
-        let last = scope.rematch_runs(1).await?.into_iter().next();
+        // A dry run changes nothing, so only real runs count for the schedule.
+        let last = scope
+            .rematch_runs(50)
+            .await?
+            .into_iter()
+            .find(|run| !run.dry_run);
         if last.is_some_and(|run| Utc::now() - run.started_at < every) {
             continue;
         }
