@@ -91,6 +91,17 @@ async fn a_citizen_applies_pays_and_sees_only_their_own_permits() {
     assert_eq!(mine["data"]["myPermits"][0]["id"], id.as_str(), "{mine}");
     assert_eq!(mine["data"]["myPermits"][0]["status"], "ACTIVE", "{mine}");
 
+    // The permit as PDF: for Mette, not for Lars, not for nobody.
+    let pdf_url = format!("{}/t/kobenhavn/permits/{id}.pdf", app.address);
+    let pdf = mette.get(&pdf_url).send().await.unwrap();
+    assert_eq!(pdf.status(), 200);
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    assert!(pdf.bytes().await.unwrap().starts_with(b"%PDF-"));
+    assert_eq!(lars.get(&pdf_url).send().await.unwrap().status(), 404);
+    assert_eq!(reqwest::get(&pdf_url).await.unwrap().status(), 401);
+    let elsewhere = format!("{}/t/odense/permits/{id}.pdf", app.address);
+    assert_eq!(mette.get(&elsewhere).send().await.unwrap().status(), 401);
+
     // Lars sees none of it: not in his list, and by id it is NOT_FOUND — also for corrections.
     let body = app
         .gql_with(&lars, Some("kobenhavn"), MINE, json!({}))

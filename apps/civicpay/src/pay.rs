@@ -21,6 +21,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/t/{slug}/payments/{id}/status", web::get().to(status_page))
         .route("/t/{slug}/payments.csv", web::get().to(export_csv))
         .route("/t/{slug}/letters/{id}.pdf", web::get().to(letter_pdf))
+        .route("/t/{slug}/permits/{id}.pdf", web::get().to(permit_pdf))
         .route("/sandbox/checkout/{reference}", web::get().to(sandbox_page))
         .route(
             "/sandbox/checkout/{reference}",
@@ -568,5 +569,51 @@ async fn letter_pdf(
             ))
             .body(letter.pdf.unwrap_or_default()),
         Err(e) => error_response(&ApiError::from(e)),
+    }
+}
+
+/// The permit itself as PDF, in the language of the browser (else the council's): for the
+/// citizen who holds it and for staff who handle permits; NOT_FOUND for anyone else.
+async fn permit_pdf(
+    data: web::Data<AppData>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> HttpResponse {
+    let (slug, id) = path.into_inner();
+    let (tenant, caller) = match council_and_caller(&data, &req, &slug).await {
+        Ok(found) => found,
+        Err(e) => return error_response(&e),
+    };
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return error_response(&ApiError::not_found(format!("permit {id}")));
+    };
+    let accept = req
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    let locale = accept
+        .and_then(|a| civicpay_domain::negotiate(a, &tenant.locales))
+        .unwrap_or_else(|| tenant.default_locale.clone());
+    let context = civicpay_api::RequestContext {
+        state: data.api.clone(),
+        tenant: Some(tenant.clone()),
+        caller,
+        locale: locale.clone(),
+        request_id: String::new(),
+    };
+    let scope = data.api.store.scope(tenant);
+    let rendered = async {
+        let permit = civicpay_api::documents::visible_permit(&context, &scope, id).await?;
+        civicpay_api::documents::permit_pdf(&scope, &permit, &locale).await
+    };
+    match rendered.await {
+        Ok(pdf) => HttpResponse::Ok()
+            .content_type("application/pdf")
+            .insert_header((
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"permit-{}.pdf\"", id.simple()),
+            ))
+            .body(pdf),
+        Err(e) => error_response(&e),
     }
 }

@@ -4,6 +4,7 @@
 //! on the HTTP framework: the app turns HTTP into a [`RequestContext`].
 
 pub mod context;
+pub mod documents;
 pub mod eligibility;
 pub mod error;
 pub mod payments;

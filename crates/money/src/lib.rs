@@ -9,6 +9,7 @@
 
 mod allocate;
 mod currency;
+mod display;
 mod error;
 mod money;
 mod number;
@@ -17,6 +18,7 @@ mod vat;
 
 pub use allocate::{allocate, prorate, split_evenly};
 pub use currency::Currency;
+pub use display::format_money;
 pub use error::MoneyError;
 pub use money::Money;
 pub use rounding::Rounding;
