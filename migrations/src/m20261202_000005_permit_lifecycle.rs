@@ -10,6 +10,7 @@
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
+use sea_orm_migration::sea_orm::ConnectionTrait;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -228,6 +229,14 @@ impl MigrationTrait for Migration {
             false,
         )
         .await?;
+        // At most one correction of a permit waits for its bill at a time — also when two
+        // arrive at once on PostgreSQL (a partial unique index; the same SQL on SQLite).
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "CREATE UNIQUE INDEX ux_permit_corrections_one_pending ON permit_corrections (permit_id) WHERE status = 'pending_payment'",
+            )
+            .await?;
         index(
             manager,
             "ix_permit_corrections_request",

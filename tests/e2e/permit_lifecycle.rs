@@ -1108,3 +1108,74 @@ async fn cancelling_an_extended_permit_refunds_the_extension_from_its_own_paymen
         "the fee stays: {second}"
     );
 }
+
+#[tokio::test]
+async fn a_change_of_address_stays_a_resident_permit_and_a_loan_car_must_not_be_stolen() {
+    let kk = Kk::start().await;
+    let permit = kk.active("P-RES-K1", GOOD_ID, "AB12345").await;
+    let id = str_of(&permit["id"]).to_owned();
+    // Not a way to swap a resident permit for a cheap loan-car permit and a refund.
+    let body = kk
+        .correct(&id, json!({ "changeToSku": "P-LOAN" }), Some(GOOD_ID))
+        .await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+    assert!(body.to_string().contains("changeToSku"), "{body}");
+    // RS89012 is reported stolen: no cover as a temporary vehicle.
+    let until = (kk.today().await + chrono::Days::new(5)).to_string();
+    let body = kk
+        .correct(
+            &id,
+            json!({ "temporaryPlate": "RS89012", "temporaryUntil": until }),
+            None,
+        )
+        .await;
+    assert_eq!(error_code(&body), "CONFLICT", "{body}");
+    assert!(body.to_string().contains("stolen"), "{body}");
+    assert_eq!(kk.permit(&id).await["status"], "ACTIVE");
+}
+
+#[tokio::test]
+async fn a_renewal_and_the_permit_it_continues_hold_one_permit_for_the_rematch() {
+    let kk = Kk::start().await;
+    let permit = kk.active("P-RES-K1", GOOD_ID, "AB12345").await;
+    let id = str_of(&permit["id"]).to_owned();
+    let body = kk
+        .gql(
+            r#"mutation($id: ID!, $nid: String!) { renewPermit(id: $id, nationalId: $nid) { permit { id status } payUrl } }"#,
+            json!({ "id": id, "nid": GOOD_ID }),
+        )
+        .await;
+    let renewal = str_of(&body["data"]["renewPermit"]["permit"]["id"]).to_owned();
+    pay(str_of(&body["data"]["renewPermit"]["payUrl"])).await;
+    kk.wait_status(&renewal, "ACTIVE").await;
+    // The re-match sees two active permits of one holder and vehicle — a permit and its
+    // renewal, one holding — and leaves both.
+    let tenant = kk
+        .app
+        .platform
+        .store
+        .tenant_by_slug("kobenhavn")
+        .await
+        .unwrap()
+        .unwrap();
+    let scope = kk.app.platform.store.scope(tenant);
+    let (state, _) = civicpay::api_state(&kk.app.platform, kk.app.address.clone()).unwrap();
+    let run = civicpay_api::rematch::start_rematch(
+        &state,
+        &scope,
+        false,
+        &civicpay_domain::audit::Actor::System,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{}", e.message));
+    let done = civicpay_api::rematch::run_rematch(&state, &scope, run.id, |_| {})
+        .await
+        .unwrap_or_else(|e| panic!("{}", e.message));
+    assert_eq!(
+        (done.total, done.unchanged, done.deactivated),
+        (2, 2, 0),
+        "{done:?}"
+    );
+    assert_eq!(kk.permit(&id).await["status"], "ACTIVE");
+    assert_eq!(kk.permit(&renewal).await["status"], "ACTIVE");
+}

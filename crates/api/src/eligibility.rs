@@ -428,19 +428,28 @@ fn vehicle_kind(kind: VehicleKind) -> &'static str {
     }
 }
 
-/// The fuel or emission class the vehicle register gives for `plate` (`""` when the vehicle
-/// is unknown); prices by emission class follow it.
-pub async fn fuel_class(council: &CouncilEligibility, plate: &str) -> ApiResult<String> {
+/// The vehicle register's record of `plate` (`None`: unknown).
+pub async fn vehicle(
+    council: &CouncilEligibility,
+    plate: &str,
+) -> ApiResult<Option<civicpay_registries::Vehicle>> {
     let registries = council
         .registries
         .as_ref()
         .ok_or_else(|| ApiError::conflict(REGISTERS_NOT_CONFIGURED))?;
     let plate = Plate::parse(plate).map_err(|e| ApiError::bad_input(format!("plate: {e}")))?;
-    Ok(registries
+    registries
         .vehicles
         .vehicle(&plate)
         .await
-        .map_err(|e| registry_error("vehicle", e))?
+        .map_err(|e| registry_error("vehicle", e))
+}
+
+/// The fuel or emission class the vehicle register gives for `plate` (`""` when the vehicle
+/// is unknown); prices by emission class follow it.
+pub async fn fuel_class(council: &CouncilEligibility, plate: &str) -> ApiResult<String> {
+    Ok(vehicle(council, plate)
+        .await?
         .map(|v| v.fuel_class)
         .unwrap_or_default())
 }

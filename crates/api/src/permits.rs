@@ -594,6 +594,9 @@ pub async fn approve_permit(
         let email = decision_email(scope, &current, &payment, None);
         scope.approve_permit(permit_id, email, actor).await?;
     }
+    // Read again after the approval committed: an authorization that arrived meanwhile was
+    // made as "capture later" and must be captured now.
+    let payment = newest_payment(scope, &current).await?;
     if let Some(payment_id) = authorized(&payment) {
         payments::capture_payment(
             &req.state,
@@ -867,6 +870,11 @@ async fn recheck(
             reasons.join(" ")
         )));
     }
+    if result.evaluation.decision == Decision::NeedsReview {
+        return Err(ApiError::conflict(
+            "the correction needs a caseworker's review; apply for it at the counter",
+        ));
+    }
     Ok((check.product, result))
 }
 
@@ -971,6 +979,26 @@ pub async fn correct_permit(
                     "until: after the permit's last day {to}"
                 )));
             }
+            // A loan car need not be the holder's, but it must not be reported stolen nor
+            // already hold a resident permit of its own.
+            if eligibility::vehicle(council, plate.as_str())
+                .await?
+                .is_some_and(|v| v.stolen)
+            {
+                return Err(ApiError::conflict(
+                    "temporaryPlate: the vehicle is reported stolen or wanted",
+                ));
+            }
+            if scope
+                .held_permits("", Some(plate.as_str()), Some(permit.id))
+                .await?
+                .vehicle_has_resident
+            {
+                return Err(ApiError::conflict(format!(
+                    "temporaryPlate: {}",
+                    civicpay_store::VEHICLE_HOLDS_RESIDENT
+                )));
+            }
             let fee = correction_fee(scope, "C-TEMP", today).await?;
             let quote = fee_only(scope, fee.as_ref().map(|(_, f)| f))?;
             (
@@ -984,6 +1012,20 @@ pub async fn correct_permit(
             )
         }
         CorrectionInput::ChangeAddress { sku } => {
+            // A change of address moves a resident permit to the new address's zone: the
+            // same kind of product, with a zone — never to another kind of permit.
+            let wanted =
+                Sku::parse(sku).map_err(|e| ApiError::bad_input(format!("changeToSku: {e}")))?;
+            let same_kind = scope.product_by_sku(&wanted).await?.is_some_and(|p| {
+                p.kind == product.kind && p.zone_code.is_some() && product.zone_code.is_some()
+            });
+            if !same_kind {
+                return Err(ApiError::bad_input(format!(
+                    "changeToSku: {sku} is not a zone's {} like {}; a change of address moves the permit to the new zone's",
+                    product.kind.as_str(),
+                    product.sku
+                )));
+            }
             let (new_product, check) = recheck(
                 req,
                 scope,
@@ -1142,6 +1184,12 @@ pub async fn correct_permit(
                 .map(|(_, f)| f.amount)
                 .unwrap_or_else(|| Money::zero(total.currency()));
             let difference = total.checked_sub(fee_amount).map_err(ApiError::internal)?;
+            // A credit smaller than the fee is netted against it: the bill is the total.
+            let fee_amount = if difference.is_negative() {
+                total
+            } else {
+                fee_amount
+            };
             let mut lines = Vec::new();
             if difference.amount_minor() > 0 {
                 let p = new_product.as_ref().unwrap_or(&product);
@@ -1156,7 +1204,7 @@ pub async fn correct_permit(
                     vat_code: vat_code_on(p, today),
                 });
             }
-            if let Some((p, f)) = &fee_sku {
+            if let Some((p, _)) = &fee_sku {
                 lines.push(NewPaymentRequestLine {
                     sku: Some(p.sku.clone()),
                     description: format!(
@@ -1164,7 +1212,7 @@ pub async fn correct_permit(
                         price_label(labels::CORRECTION_FEE, locale)
                     ),
                     quantity: 1,
-                    unit_price: f.amount,
+                    unit_price: fee_amount,
                     vat_code: vat_code_on(p, today),
                 });
             }

@@ -148,7 +148,13 @@ impl TenantScope {
         };
         permit_correction::Entity::insert(permit_correction::ActiveModel::from(row.clone()))
             .exec_without_returning(&txn)
-            .await?;
+            .await
+            .map_err(|e| {
+                StoreError::conflict_on_unique(
+                    e,
+                    "the permit has another correction waiting for its payment; pay or cancel that first",
+                )
+            })?;
         self.permit_audit(
             &txn,
             actor,
@@ -163,7 +169,7 @@ impl TenantScope {
         )
         .await?;
         if request.is_none() {
-            self.apply_correction_in(&txn, row, actor).await?;
+            self.apply_correction_in(&txn, row, None, actor).await?;
         }
         let correction = permit_correction::Entity::find_by_id(id)
             .one(&txn)
@@ -174,43 +180,57 @@ impl TenantScope {
         Ok((correction.try_into()?, permit.try_into()?, request))
     }
 
-    /// Carries out a correction inside `txn` and marks it applied. A permit that is no longer
-    /// active is not changed (the correction is cancelled with the reason instead).
+    /// Carries out a correction inside `txn` and marks it applied. One that can no longer be
+    /// carried out — the permit is no longer active, the new vehicle got a resident permit
+    /// meanwhile — is refused when asked for at once (`paid_by` None), and when it was paid
+    /// (inside `fulfil`, which must not fail) it is cancelled with the reason and the payment
+    /// flagged for finance to refund.
     async fn apply_correction_in(
         &self,
         txn: &DatabaseTransaction,
         row: permit_correction::Model,
+        paid_by: Option<Uuid>,
         actor: &Actor,
     ) -> Result<(), StoreError> {
         let correction: Correction =
             serde_json::from_value(row.detail.clone()).map_err(StoreError::corrupt)?;
         let permit = self.permit_in(txn, row.permit_id).await?;
-        if permit.status != PermitStatus::Active.as_str() {
-            return self
-                .set_correction_status(
-                    txn,
-                    row.id,
-                    CANCELLED,
-                    &format!(
-                        "the permit was {} when the correction was paid",
-                        permit.status
-                    ),
-                )
-                .await;
+        let cannot = if permit.status != PermitStatus::Active.as_str() {
+            Some(format!(
+                "the permit was {} when the correction was paid",
+                permit.status
+            ))
+        } else if let Correction::ReplaceVehicle { plate } = &correction {
+            (crate::permits::is_resident_model(&permit)
+                && self.held_vehicle_in(txn, plate, Some(permit.id)).await?)
+                .then(|| crate::permits::VEHICLE_HOLDS_RESIDENT.to_owned())
+        } else {
+            None
+        };
+        if let Some(why) = cannot {
+            let Some(payment_id) = paid_by else {
+                return Err(StoreError::Conflict(why));
+            };
+            self.set_correction_status(txn, row.id, CANCELLED, &why)
+                .await?;
+            crate::entity::payment::Entity::update_many()
+                .set(crate::entity::payment::ActiveModel {
+                    flagged_reason: Set(Some(format!(
+                        "the {} correction of permit {} could not be applied ({why}): refund this payment",
+                        row.kind, permit.id
+                    ))),
+                    ..Default::default()
+                })
+                .filter(crate::entity::payment::Column::Id.eq(payment_id))
+                .exec(txn)
+                .await?;
+            return Ok(());
         }
         let mut patch = permit::ActiveModel::default();
         let mut to_status = PermitStatus::Active;
         match &correction {
             Correction::Extend { valid_to } => patch.valid_to = Set(Some(*valid_to)),
             Correction::ReplaceVehicle { plate } => {
-                if crate::permits::is_resident_model(&permit) {
-                    let held = self.held_vehicle_in(txn, plate, Some(permit.id)).await?;
-                    if held {
-                        return Err(StoreError::Conflict(
-                            crate::permits::VEHICLE_HOLDS_RESIDENT.into(),
-                        ));
-                    }
-                }
                 patch.plate = Set(Some(plate.clone()));
                 patch.temporary_plate = Set(None);
                 patch.temporary_until = Set(None);
@@ -297,6 +317,7 @@ impl TenantScope {
         &self,
         txn: &DatabaseTransaction,
         request_id: Uuid,
+        payment_id: Uuid,
         actor: &Actor,
     ) -> Result<(), StoreError> {
         let waiting = permit_correction::Entity::find()
@@ -306,7 +327,37 @@ impl TenantScope {
             .all(txn)
             .await?;
         for row in waiting {
-            self.apply_correction_in(txn, row, actor).await?;
+            self.apply_correction_in(txn, row, Some(payment_id), actor)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Cancels, inside `txn`, the corrections of permit `permit_id` still waiting for their
+    /// bill, and those bills. A bill with a payment in progress is CONFLICT when `strict`, else
+    /// left to be paid (the correction is then cancelled and the payment flagged for refund).
+    pub(crate) async fn cancel_pending_corrections_in(
+        &self,
+        txn: &DatabaseTransaction,
+        permit_id: Uuid,
+        actor: &Actor,
+        strict: bool,
+    ) -> Result<(), StoreError> {
+        let waiting = permit_correction::Entity::find()
+            .filter(permit_correction::Column::TenantId.eq(self.tenant_id()))
+            .filter(permit_correction::Column::PermitId.eq(permit_id))
+            .filter(permit_correction::Column::Status.eq(PENDING))
+            .all(txn)
+            .await?;
+        for row in waiting {
+            let Some(request_id) = row.payment_request_id else {
+                continue;
+            };
+            match self.cancel_open_request_in(txn, request_id, actor).await {
+                Ok(_) => {}
+                Err(StoreError::Conflict(_)) if !strict => {}
+                Err(e) => return Err(e),
+            }
         }
         Ok(())
     }

@@ -1322,7 +1322,7 @@ impl TenantScope {
                 self.queue_callback(txn, &updated, "payment_request.paid")
                     .await?;
                 // A permit waiting for this request becomes active in the same transaction.
-                self.activate_permits_for_request(txn, request_id, &meta.actor)
+                self.activate_permits_for_request(txn, request_id, payment_id, &meta.actor)
                     .await?;
             }
         }

@@ -235,6 +235,28 @@ impl TenantScope {
         plate: Option<&str>,
         except: Option<Uuid>,
     ) -> Result<HeldPermits, StoreError> {
+        // Left out: the permit itself, the one it renews and its renewals — a renewal and
+        // the permit it continues are one holding, not two.
+        let mut excluded: Vec<Uuid> = Vec::new();
+        if let Some(id) = except {
+            excluded.push(id);
+            let renews: Option<Option<Uuid>> = permit::Entity::find_by_id(id)
+                .select_only()
+                .column(permit::Column::ReplacesPermitId)
+                .into_tuple()
+                .one(txn)
+                .await?;
+            excluded.extend(renews.flatten());
+            let renewals: Vec<Uuid> = permit::Entity::find()
+                .select_only()
+                .column(permit::Column::Id)
+                .filter(permit::Column::TenantId.eq(self.tenant_id()))
+                .filter(permit::Column::ReplacesPermitId.eq(id))
+                .into_tuple()
+                .all(txn)
+                .await?;
+            excluded.extend(renewals);
+        }
         let mut of_holder = permit::Entity::find()
             .select_only()
             .column(permit::Column::Kind)
@@ -242,21 +264,31 @@ impl TenantScope {
             .filter(permit::Column::TenantId.eq(self.tenant_id()))
             .filter(permit::Column::HolderKey.eq(holder_key))
             .filter(permit::Column::Status.is_in(holding()));
-        if let Some(except) = except {
-            of_holder = of_holder.filter(permit::Column::Id.ne(except));
+        if !excluded.is_empty() {
+            of_holder = of_holder.filter(permit::Column::Id.is_not_in(excluded.clone()));
         }
         let of_holder: Vec<(String, Option<String>)> = of_holder.into_tuple().all(txn).await?;
         let of_vehicle: Vec<(String, Option<String>)> = match plate {
             Some(plate) => {
+                // A vehicle holds a permit as its plate, or as a temporary vehicle still covered.
+                let today = self.tenant().today(Utc::now());
                 let mut query = permit::Entity::find()
                     .select_only()
                     .column(permit::Column::Kind)
                     .column(permit::Column::ZoneCode)
                     .filter(permit::Column::TenantId.eq(self.tenant_id()))
-                    .filter(permit::Column::Plate.eq(plate))
+                    .filter(
+                        sea_orm::Condition::any()
+                            .add(permit::Column::Plate.eq(plate))
+                            .add(
+                                sea_orm::Condition::all()
+                                    .add(permit::Column::TemporaryPlate.eq(plate))
+                                    .add(permit::Column::TemporaryUntil.gte(today)),
+                            ),
+                    )
                     .filter(permit::Column::Status.is_in(holding()));
-                if let Some(except) = except {
-                    query = query.filter(permit::Column::Id.ne(except));
+                if !excluded.is_empty() {
+                    query = query.filter(permit::Column::Id.is_not_in(excluded.clone()));
                 }
                 query.into_tuple().all(txn).await?
             }
@@ -532,6 +564,7 @@ impl TenantScope {
         &self,
         txn: &DatabaseTransaction,
         request_id: Uuid,
+        payment_id: Uuid,
         actor: &Actor,
     ) -> Result<(), StoreError> {
         let waiting = permit::Entity::find()
@@ -570,7 +603,7 @@ impl TenantScope {
             )
             .await?;
         }
-        self.apply_corrections_for_request(txn, request_id, actor)
+        self.apply_corrections_for_request(txn, request_id, payment_id, actor)
             .await
     }
 
@@ -727,6 +760,9 @@ impl TenantScope {
         if let Some(request_id) = current.payment_request_id {
             self.cancel_open_request_in(&txn, request_id, actor).await?;
         }
+        // A correction still waiting for its bill dies with the permit.
+        self.cancel_pending_corrections_in(&txn, id, actor, true)
+            .await?;
         self.permit_audit(
             &txn,
             actor,

@@ -380,6 +380,8 @@ impl TenantScope {
                         },
                     )
                     .await?;
+                    self.cancel_pending_corrections_in(&txn, outcome.permit_id, &actor, false)
+                        .await?;
                     self.permit_audit(
                         &txn,
                         &actor,
