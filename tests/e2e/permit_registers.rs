@@ -53,6 +53,19 @@ async fn a_business_permit_needs_an_active_company_with_a_unit_in_the_city() {
     assert_eq!(permit["holder"], "31022142", "the company holds it");
     assert_eq!(permit["price"]["total"], "5400.00");
     assert!(body["data"]["applyForPermit"]["payUrl"].is_string());
+    let search = app
+        .gql_with(
+            &staff,
+            Some("kobenhavn"),
+            r#"query($c: String) { permits(companyId: $c) { sku holder } }"#,
+            json!({ "c": "31022142" }),
+        )
+        .await;
+    assert_eq!(
+        search["data"]["permits"],
+        json!([{ "sku": "P-BUS", "holder": "31022142" }]),
+        "{search}"
+    );
     // Roskilde Transport I/S: every unit outside the city.
     let body = apply("37471909", "TU90123").await;
     let permit = &body["data"]["applyForPermit"]["permit"];

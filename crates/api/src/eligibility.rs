@@ -168,12 +168,16 @@ impl CouncilRegistries {
             _ => file_or("address")?,
         };
         // A register's own timeout (registry.toml) bounds each attempt; else the default.
+        // …and the council's cache TTL how long an answer is reused.
         let resilience = |source: &RegisterSource| {
-            let mut config = ResilienceConfig::default();
+            let mut resilience = ResilienceConfig::default();
             if let Some(ms) = source.timeout_ms {
-                config.timeout = std::time::Duration::from_millis(u64::from(ms));
+                resilience.timeout = std::time::Duration::from_millis(u64::from(ms));
             }
-            config
+            if let Some(seconds) = config.cache_ttl_seconds {
+                resilience.cache_ttl = std::time::Duration::from_secs(u64::from(seconds));
+            }
+            resilience
         };
         Ok(Self {
             people: Arc::new(Resilient::new(person, "people", resilience(&config.person))),
@@ -313,6 +317,11 @@ impl Eligibility {
     /// The keyed pseudonym of a national id (the one the look-up log and permits store).
     pub fn pseudonym(&self, id: &NationalId) -> String {
         id.pseudonym(&self.pseudonym_key)
+    }
+
+    /// The keyed pseudonym a company holds permits under.
+    pub fn company_pseudonym(&self, company: &CompanyId) -> String {
+        company.pseudonym(&self.pseudonym_key)
     }
 
     /// The national id sealed for storage with a permit (see [`NationalId::seal`]).

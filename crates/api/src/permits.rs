@@ -1377,15 +1377,29 @@ pub async fn renew_permit(
 /// Staff search of permits by plate (also a temporary vehicle's) and/or person (the national
 /// id is turned into its pseudonym, and the search is logged as a person look-up with purpose
 /// "permit search").
+/// What staff search permits by; every filter given must match.
+#[derive(Default)]
+pub struct PermitSearch<'a> {
+    pub plate: Option<&'a str>,
+    pub national_id: Option<&'a str>,
+    pub company_id: Option<&'a str>,
+    pub status: Option<PermitStatus>,
+    pub limit: u64,
+}
+
 pub async fn search_permits(
     req: &RequestContext,
     scope: &TenantScope,
     caller_label: &str,
-    plate: Option<&str>,
-    national_id: Option<&str>,
-    status: Option<PermitStatus>,
-    limit: u64,
+    search: PermitSearch<'_>,
 ) -> ApiResult<Vec<PermitRecord>> {
+    let PermitSearch {
+        plate,
+        national_id,
+        company_id,
+        status,
+        limit,
+    } = search;
     let plate = plate
         .map(str::trim)
         .filter(|p| !p.is_empty())
@@ -1407,6 +1421,25 @@ pub async fn search_permits(
             Some(key)
         }
         None => None,
+    };
+    // A company's permits are held under its pseudonym (company numbers are public: no
+    // look-up is logged).
+    let holder_key = match company_id.map(str::trim).filter(|c| !c.is_empty()) {
+        Some(raw) => {
+            if holder_key.is_some() {
+                return Err(ApiError::bad_input(
+                    "companyId: search by a person or by a company, not both",
+                ));
+            }
+            let slug = scope.tenant().slug.to_string();
+            let council = req.state.eligibility.council(&slug).ok_or_else(|| {
+                ApiError::conflict("eligibility checks are not configured for this council")
+            })?;
+            let company = civicpay_registries::CompanyId::parse(council.country, raw)
+                .map_err(|e| ApiError::bad_input(format!("companyId: {e}")))?;
+            Some(req.state.eligibility.company_pseudonym(&company))
+        }
+        None => holder_key,
     };
     Ok(scope
         .permits(PermitFilter {

@@ -357,13 +357,14 @@ pub struct PermitQuery;
 #[Object]
 impl PermitQuery {
     /// Permits of the council by plate (also a temporary vehicle's), person (national id; the
-    /// search is logged as a person look-up with purpose "permit search") and/or status,
-    /// newest first. Staff (`CheckEligibility`).
+    /// search is logged as a person look-up with purpose "permit search") or company
+    /// (`companyId`), and/or status, newest first. Staff (`CheckEligibility`).
     async fn permits(
         &self,
         ctx: &Context<'_>,
         plate: Option<String>,
         national_id: Option<String>,
+        company_id: Option<String>,
         status: Option<PermitStatus>,
         #[graphql(default = 50)] limit: u32,
     ) -> ApiResult<Vec<Permit>> {
@@ -377,10 +378,13 @@ impl PermitQuery {
             req,
             &scope,
             &caller_label(&req.caller),
-            plate.as_deref(),
-            national_id.as_deref(),
-            status.map(Into::into),
-            u64::from(limit),
+            permits::PermitSearch {
+                plate: plate.as_deref(),
+                national_id: national_id.as_deref(),
+                company_id: company_id.as_deref(),
+                status: status.map(Into::into),
+                limit: u64::from(limit),
+            },
         )
         .await?
         .into_iter()

@@ -64,6 +64,8 @@ pub struct RegistryConfig {
     /// kommunekode `0101`, NL CBS `0599`): an address is "in the city" when its code is one of
     /// these. Empty: an address is in the city when it lies in one of the council's zones.
     pub municipality_codes: Vec<String>,
+    /// How long a register's answer is reused, in seconds (0: never); `None`: 600.
+    pub cache_ttl_seconds: Option<u32>,
     pub person: RegisterSource,
     pub vehicle: RegisterSource,
     pub business: RegisterSource,
@@ -74,6 +76,7 @@ impl Default for RegistryConfig {
     fn default() -> Self {
         Self {
             municipality_codes: Vec::new(),
+            cache_ttl_seconds: None,
             person: RegisterSource::file(),
             vehicle: RegisterSource::file(),
             business: RegisterSource::file(),
@@ -104,9 +107,31 @@ pub(crate) fn read(root: &Node, sink: &mut Sink<'_>) -> Option<RegistryConfig> {
     let table = Table::root(root, sink)?;
     let mut names: Vec<&str> = REGISTERS.iter().map(|(n, _)| *n).collect();
     names.push("municipality_codes");
+    names.push("cache_ttl_seconds");
     table.deny_unknown(&names, sink);
     let mut config = RegistryConfig::default();
     let mut complete = true;
+    if let Some(entry) = table.get("cache_ttl_seconds") {
+        match &entry.node.value {
+            Val::Int(n) if (0..=86_400).contains(n) => {
+                config.cache_ttl_seconds = u32::try_from(*n).ok();
+            }
+            other => {
+                sink.push(
+                    entry.span(),
+                    "cache_ttl_seconds".to_owned(),
+                    format!(
+                        "expected a whole number of seconds from 0 to 86400, found {}",
+                        match other {
+                            Val::Int(n) => n.to_string(),
+                            other => other.describe().to_owned(),
+                        }
+                    ),
+                );
+                complete = false;
+            }
+        }
+    }
     if let Some(entry) = table.get("municipality_codes") {
         const WHAT: &str = "a list of municipality codes such as [\"0101\"]";
         match crate::node::expect_array(entry, "municipality_codes", WHAT, sink) {

@@ -54,6 +54,7 @@ fn the_demo_councils_load_their_registers() {
 fn public_apis_are_configured_with_the_names_of_their_secrets() {
     let (_root, dir) = with_registry(
         r#"municipality_codes = ["0599"]
+cache_ttl_seconds = 30
 [person]
 adapter = "haal_centraal_brp"
 base_url = "https://brp.example.nl/haalcentraal/api/brp/"
@@ -71,6 +72,7 @@ adapter = "pdok_locatieserver"
     );
     let config = load(&dir).unwrap_or_else(|e| panic!("{e}"));
     let registry = config.registry;
+    assert_eq!(registry.cache_ttl_seconds, Some(30));
     assert_eq!(registry.person.adapter, "haal_centraal_brp");
     assert_eq!(
         registry.person.base_url.as_deref(),
@@ -132,6 +134,11 @@ adapter = "file"
     for line in [1, 3, 6, 7, 8, 11] {
         assert!(lines.contains(&line), "no problem on line {line}: {text}");
     }
+    let found = problems("cache_ttl_seconds = -1\n");
+    assert!(
+        format!("{found:?}").contains("from 0 to 86400, found -1"),
+        "{found:?}"
+    );
     // A BRP adapter without a key is refused too.
     let found = problems("[person]\nadapter = \"haal_centraal_brp\"\n");
     assert!(format!("{found:?}").contains("needs a key"), "{found:?}");
