@@ -31,6 +31,20 @@ pub fn tenants_dir() -> PathBuf {
     repo_root().join("tenants")
 }
 
+/// Copies a folder tree (a tenants folder a test changes, e.g. its registers).
+pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// A fresh, empty database URL: a temporary SQLite file, or a new PostgreSQL database named

@@ -7,25 +7,11 @@ use crate::eligibility::GOOD_ID;
 use civicpay_domain::Role;
 use civicpay_tests::{error_code, spawn_app, spawn_app_with};
 use serde_json::json;
-use std::path::Path;
 
 const APPLY: &str = r#"mutation($sku: String!, $id: String!, $plate: String, $company: String, $manual: String) {
   applyForPermit(sku: $sku, nationalId: $id, plate: $plate, purpose: "counter",
                  companyId: $company, manualReason: $manual) {
     permit { id status holder manualReason rules { ruleId passed } price { total } } payUrl } }"#;
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
 
 #[tokio::test]
 async fn a_business_permit_needs_an_active_company_with_a_unit_in_the_city() {
@@ -90,7 +76,7 @@ async fn a_business_permit_needs_an_active_company_with_a_unit_in_the_city() {
 async fn a_register_that_does_not_answer_is_never_a_pass() {
     // Copenhagen with its vehicle register pointed at a port nobody listens on.
     let tenants = tempfile::tempdir().unwrap();
-    copy_dir(&civicpay_tests::tenants_dir(), tenants.path());
+    civicpay_tests::copy_dir(&civicpay_tests::tenants_dir(), tenants.path());
     std::fs::write(
         tenants.path().join("kobenhavn/registry.toml"),
         "municipality_codes = [\"0101\"]\n\

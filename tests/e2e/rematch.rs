@@ -28,19 +28,6 @@ const FINDINGS: &str =
 /// Sofie Jensen, Nyhavn 18, owner of EF34567.
 const SOFIE: &str = "250990-2006";
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
 /// Changes one person of kobenhavn's file register.
 fn edit_person(tenants: &Path, id: &str, edit: impl Fn(&mut Value)) {
     let file = tenants.join("kobenhavn/registry/people.json");
@@ -110,7 +97,7 @@ async fn permit(app: &TestApp, staff: &reqwest::Client, id: &str) -> Value {
 #[tokio::test]
 async fn rematch_updates_deactivates_with_a_letter_and_a_dry_run_changes_nothing() {
     let tenants = tempfile::tempdir().unwrap();
-    copy_dir(&civicpay_tests::tenants_dir(), tenants.path());
+    civicpay_tests::copy_dir(&civicpay_tests::tenants_dir(), tenants.path());
     let dir = tenants.path().to_path_buf();
     let app = spawn_app_with(|c| c.tenants_dir = dir.clone()).await;
     app.create_user(Some("kobenhavn"), "sag@kk.example", Role::Caseworker)
