@@ -15,4 +15,5 @@ mod permit_registers;
 mod permits;
 mod platform;
 mod rematch;
+mod shop;
 mod staff;

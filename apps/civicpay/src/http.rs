@@ -32,8 +32,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/graphql", web::get().to(platform_graphiql))
         .route("/t/{slug}/graphql", web::post().to(tenant_graphql))
         .route("/t/{slug}/graphql", web::get().to(tenant_graphiql))
-        .route("/t/{slug}", web::get().to(tenant_index))
-        .route("/t/{slug}/", web::get().to(tenant_index))
         .configure(crate::pay::routes);
 }
 
@@ -223,8 +221,16 @@ pub fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// A plain landing page: the councils and where to go next.
+/// On a council's own host name, its shop; elsewhere a plain landing page: the councils and
+/// where to go next.
 async fn index(data: web::Data<AppData>, req: HttpRequest) -> HttpResponse {
+    let host = host_of(&req);
+    let host = host.split(':').next().unwrap_or_default();
+    if let Ok(Some(tenant)) = data.api.store.tenant_by_host(host).await {
+        return HttpResponse::Found()
+            .insert_header((header::LOCATION, format!("/t/{}/", tenant.slug)))
+            .finish();
+    }
     let tenants = match data.api.store.tenants().await {
         Ok(t) => t,
         Err(e) => return error_response(&ApiError::from(e)),
@@ -234,7 +240,7 @@ async fn index(data: web::Data<AppData>, req: HttpRequest) -> HttpResponse {
         .iter()
         .map(|t| {
             format!(
-                "<li><a href=\"/t/{slug}/graphql\">{name}</a> <small>({slug}, {country}, {currency})</small></li>",
+                "<li><a href=\"/t/{slug}/\">{name}</a> (<a href=\"/t/{slug}/graphql\">GraphiQL</a>) <small>({slug}, {country}, {currency})</small></li>",
                 slug = t.slug,
                 name = escape(t.name.get(&locale, &t.default_locale)),
                 country = t.country,
@@ -246,22 +252,11 @@ async fn index(data: web::Data<AppData>, req: HttpRequest) -> HttpResponse {
         .content_type("text/html; charset=utf-8")
         .body(format!(
             "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>civicpay</title></head>\
-             <body><h1>civicpay</h1><p>Councils on this platform (each link opens its GraphiQL):</p>\
+             <body><h1>civicpay</h1><p>Councils on this platform (each link opens its shop):</p>\
              <ul>{items}</ul><p><a href=\"/graphql\">Platform GraphiQL</a> · \
              <a href=\"/healthz\">/healthz</a> · <a href=\"/readyz\">/readyz</a> · \
              <a href=\"/metrics\">/metrics</a></p></body></html>"
         ))
-}
-
-async fn tenant_index(data: web::Data<AppData>, path: web::Path<String>) -> HttpResponse {
-    let slug = path.into_inner();
-    match data.api.store.tenant_by_slug(&slug).await {
-        Ok(Some(_)) => HttpResponse::Found()
-            .insert_header((header::LOCATION, format!("/t/{slug}/graphql")))
-            .finish(),
-        Ok(None) => error_response(&unknown_council(&slug)),
-        Err(e) => error_response(&ApiError::from(e)),
-    }
 }
 
 /// Any other path: a clear 404 in the same shape as every other error.

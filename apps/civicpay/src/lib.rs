@@ -169,6 +169,7 @@ pub fn api_state(
         eligibility,
         mailer,
         development_login: platform.config.development_login,
+        oidc: civicpay_api::citizen_login::OidcLogins::load_shared(&platform.config.tenants_dir),
     };
     Ok((api, sandbox))
 }
@@ -193,6 +194,10 @@ pub fn server(
         schema: civicpay_api::build_schema(),
         redis_configured: platform.config.redis_url.is_some(),
     });
+    let shop = web::Data::from(
+        civicpay_web::Shop::new(data.api.clone(), &platform.config.tenants_dir)
+            .map_err(|e| anyhow::anyhow!("the shop's templates: {e:?}"))?,
+    );
     let metrics = telemetry::metrics()?;
     let mut server = HttpServer::new(move || {
         App::new()
@@ -200,7 +205,9 @@ pub fn server(
             .wrap(metrics.clone())
             .wrap(tracing_actix_web::TracingLogger::<telemetry::CivicpaySpan>::new())
             .app_data(data.clone())
+            .app_data(shop.clone())
             .configure(http::routes)
+            .configure(civicpay_web::routes)
             .default_service(web::to(http::not_found))
     })
     .listen(listener)?

@@ -18,7 +18,6 @@ use uuid::Uuid;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/t/{slug}/pay/{id}", web::get().to(pay_page))
         .route("/t/{slug}/pay/{id}", web::post().to(pay_start))
-        .route("/t/{slug}/payments/{id}/status", web::get().to(status_page))
         .route("/t/{slug}/payments.csv", web::get().to(export_csv))
         .route("/t/{slug}/letters/{id}.pdf", web::get().to(letter_pdf))
         .route("/t/{slug}/permits/{id}.pdf", web::get().to(permit_pdf))
@@ -176,77 +175,6 @@ async fn pay_start(
             .finish(),
         Err(e) => error_response(&e),
     }
-}
-
-fn status_text(payment: &PaymentRecord) -> (&'static str, bool) {
-    match payment.status {
-        PaymentStatus::Created
-        | PaymentStatus::Pending
-        | PaymentStatus::Authorized
-        | PaymentStatus::CaptureRequested => (
-            "We are waiting for the payment service to confirm your payment. This page updates by itself.",
-            true,
-        ),
-        PaymentStatus::Captured | PaymentStatus::PartiallyRefunded | PaymentStatus::Refunded => {
-            ("Thank you: your payment has been received.", false)
-        }
-        PaymentStatus::Failed => (
-            "The payment did not go through. Nothing was charged; you can try again.",
-            false,
-        ),
-        PaymentStatus::VoidRequested | PaymentStatus::Voided => {
-            ("The payment was cancelled. Nothing was charged.", false)
-        }
-        PaymentStatus::Expired => (
-            "The payment was not completed in time. Nothing was charged; you can try again.",
-            false,
-        ),
-    }
-}
-
-/// Where the PSP sends the customer back: the payment's status, refreshing while pending.
-async fn status_page(data: web::Data<AppData>, path: web::Path<(String, String)>) -> HttpResponse {
-    let (slug, id) = path.into_inner();
-    let (scope, id) = match scope_and_id(&data, &slug, &id).await {
-        Ok(found) => found,
-        Err(r) => return *r,
-    };
-    let detail = match scope.payment(id).await {
-        Ok(d) => d,
-        Err(e) => return error_response(&ApiError::from(e)),
-    };
-    let payment = &detail.payment;
-    let (text, waiting) = status_text(payment);
-    let mut links = String::new();
-    if let Some(request_id) = payment.payment_request_id
-        && let Ok(request) = scope.payment_request(request_id).await
-    {
-        if let Some(back) = &request.return_url {
-            links.push_str(&format!(
-                "<p><a href=\"{}\">Back to the service</a></p>",
-                escape(back)
-            ));
-        }
-        if request.status == "open" && !waiting {
-            links.push_str(&format!(
-                "<p><a href=\"/t/{}/pay/{}\">Try again</a></p>",
-                escape(scope.tenant().slug.as_str()),
-                request.id
-            ));
-        }
-    }
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(page_html(
-            "Payment status",
-            &format!(
-                "<p data-status=\"{}\">{text}</p><p>Payment {} — {}</p>{links}",
-                payment.status,
-                escape(&payment.reference),
-                payment.amount
-            ),
-            waiting.then_some(2),
-        ))
 }
 
 fn sandbox(data: &AppData) -> Result<&SandboxGateway, Box<HttpResponse>> {

@@ -27,6 +27,8 @@ pub struct ApiState {
     /// The embedded default's development log-in for citizens (pick a demo person); never in
     /// production (the server refuses to start with it there).
     pub development_login: bool,
+    /// Every council's eID log-in (`login.toml`), its provider discovered on first use.
+    pub oidc: Arc<crate::citizen_login::OidcLogins>,
 }
 
 /// The authenticated caller of one request.
@@ -145,7 +147,8 @@ impl RequestContext {
 
 /// Resolves the caller from a session cookie and/or a bearer key. A session or key of another
 /// council does not authenticate here: it is as if none was sent (the key case is refused
-/// outright, since a system that sends a key expects it to work).
+/// outright, since a system that sends a key expects it to work). The token of a pending eID
+/// log-in is nobody's session: anonymous.
 pub async fn resolve_caller(
     state: &ApiState,
     tenant: Option<&Arc<TenantRecord>>,
@@ -187,6 +190,7 @@ pub async fn resolve_caller(
                     session,
                     token: token.to_owned(),
                 },
+                Session::PendingLogin(_) => Caller::Anonymous,
             });
         }
     }

@@ -147,3 +147,172 @@ pub async fn permit_pdf(
     };
     civicpay_documents::render_permit(&document).map_err(ApiError::internal)
 }
+
+struct ReceiptText {
+    title: &'static str,
+    labels: [&'static str; 8],
+    vat_included: &'static str,
+    refunded: &'static str,
+    paid_via: &'static str,
+}
+
+fn receipt_text(lang: &str) -> ReceiptText {
+    match lang {
+        "da" => ReceiptText {
+            title: "Kvittering",
+            labels: [
+                "Kvitteringsnr.",
+                "Dato",
+                "Betalingsmåde",
+                "Beskrivelse",
+                "Antal",
+                "Moms",
+                "Beløb",
+                "I alt",
+            ],
+            vat_included: "Heraf moms",
+            refunded: "Tilbagebetalt",
+            paid_via: "Betalt via",
+        },
+        "nl" => ReceiptText {
+            title: "Betalingsbewijs",
+            labels: [
+                "Bewijsnr.",
+                "Datum",
+                "Betaalwijze",
+                "Omschrijving",
+                "Aantal",
+                "Btw",
+                "Bedrag",
+                "Totaal",
+            ],
+            vat_included: "Waarvan btw",
+            refunded: "Terugbetaald",
+            paid_via: "Betaald via",
+        },
+        "pl" => ReceiptText {
+            title: "Potwierdzenie zapłaty",
+            labels: [
+                "Nr potwierdzenia",
+                "Data",
+                "Metoda płatności",
+                "Opis",
+                "Ilość",
+                "VAT",
+                "Kwota",
+                "Razem",
+            ],
+            vat_included: "W tym VAT",
+            refunded: "Zwrócono",
+            paid_via: "Zapłacono przez",
+        },
+        _ => ReceiptText {
+            title: "Receipt",
+            labels: [
+                "Receipt no.",
+                "Date",
+                "Payment method",
+                "Description",
+                "Qty",
+                "VAT",
+                "Amount",
+                "Total",
+            ],
+            vat_included: "Of which VAT",
+            refunded: "Refunded",
+            paid_via: "Paid via",
+        },
+    }
+}
+
+/// The receipt of a payment as a one-page PDF in `locale`: its lines, the total and the VAT
+/// in it, the method and when it was paid. CONFLICT unless money was received.
+pub async fn receipt_pdf(
+    scope: &TenantScope,
+    detail: &civicpay_store::PaymentDetail,
+    locale: &Locale,
+) -> ApiResult<Vec<u8>> {
+    use civicpay_domain::PaymentStatus;
+    let payment = &detail.payment;
+    if !matches!(
+        payment.status,
+        PaymentStatus::Captured | PaymentStatus::PartiallyRefunded | PaymentStatus::Refunded
+    ) {
+        return Err(ApiError::conflict(format!(
+            "payment {} is {}; a receipt exists once it is paid",
+            payment.reference, payment.status
+        )));
+    }
+    let tenant = scope.tenant();
+    let lang = locale.language();
+    let text = receipt_text(lang);
+    let money = |m: civicpay_money::Money| civicpay_money::format_money(m, lang);
+    let paid_at = detail
+        .events
+        .iter()
+        .rev()
+        .find(|e| e.to_status == PaymentStatus::Captured.as_str())
+        .map_or(payment.updated_at, |e| e.created_at);
+    let local = paid_at.with_timezone(&tenant.timezone);
+    let issued_at = match lang {
+        "en" => local.format("%-d %B %Y, %H:%M").to_string(),
+        _ => local.format("%d.%m.%Y %H:%M").to_string(),
+    };
+    let vat_total = detail
+        .lines
+        .iter()
+        .try_fold(
+            civicpay_money::Money::new(0, payment.amount.currency()),
+            |sum, l| sum.checked_add(l.vat),
+        )
+        .map_err(ApiError::internal)?;
+    let mut vat_summary = vec![(text.vat_included.to_owned(), money(vat_total))];
+    if payment.refunded.amount_minor() > 0 {
+        vat_summary.push((text.refunded.to_owned(), money(payment.refunded)));
+    }
+    let [
+        reference,
+        issued,
+        method,
+        description,
+        quantity,
+        vat,
+        amount,
+        total,
+    ] = text.labels;
+    let receipt = civicpay_documents::Receipt {
+        branding: civicpay_documents::Branding {
+            council_name: tenant.name.get(locale, &tenant.default_locale).to_owned(),
+            primary_color: tenant.branding["primary_color"].as_str().map(str::to_owned),
+            contact: tenant.branding["support_email"].as_str().map(str::to_owned),
+        },
+        title: text.title.to_owned(),
+        labels: civicpay_documents::ReceiptLabels {
+            reference: reference.into(),
+            issued_at: issued.into(),
+            payment_method: method.into(),
+            description: description.into(),
+            quantity: quantity.into(),
+            vat: vat.into(),
+            amount: amount.into(),
+            total: total.into(),
+        },
+        reference: payment.reference.clone(),
+        issued_at,
+        payment_method: payment.method.clone().unwrap_or_else(|| "card".into()),
+        lines: detail
+            .lines
+            .iter()
+            .map(|l| civicpay_documents::ReceiptLine {
+                description: l.description.clone(),
+                quantity: l.quantity.to_string(),
+                vat: money(l.vat),
+                amount: money(l.line_total),
+            })
+            .collect(),
+        total: money(payment.captured),
+        vat_summary,
+        footer_lines: vec![format!("{} {}", text.paid_via, payment.gateway)],
+    };
+    civicpay_documents::render_receipt(&receipt).map_err(ApiError::internal)
+}

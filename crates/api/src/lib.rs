@@ -3,6 +3,7 @@
 //! path that GraphQL, pages and the CLI share. It depends on the store and auth crates, never
 //! on the HTTP framework: the app turns HTTP into a [`RequestContext`].
 
+pub mod citizen_login;
 pub mod context;
 pub mod documents;
 pub mod eligibility;
@@ -17,6 +18,7 @@ mod schema_payments;
 mod schema_permits;
 mod schema_rematch;
 pub mod service;
+pub mod shop;
 mod types;
 
 pub use context::{ApiState, Caller, RequestContext};

@@ -1,5 +1,6 @@
 //! The citizen's side of permits in GraphQL: log in (the embedded default's development
-//! log-in; the national eID over OpenID Connect comes with the shop), see one's own permits,
+//! log-in, through `citizen_login`; the national eID over OpenID Connect is the shop's pages'
+//! two routes, also `citizen_login`), see one's own permits,
 //! check eligibility, apply, correct and renew — through the same services as the counter,
 //! with the person's own national id from the session. A citizen only ever sees permits held
 //! under their own pseudonym; anyone else's is NOT_FOUND.
@@ -16,8 +17,8 @@ use crate::schema_permits::{
 };
 use crate::types::request;
 use async_graphql::{Context, ID, Object, SimpleObject};
-use chrono::{NaiveDate, Utc};
-use civicpay_auth::{CitizenSession, Session};
+use chrono::NaiveDate;
+use civicpay_auth::CitizenSession;
 use civicpay_registries::NationalId;
 use civicpay_store::{PermitFilter, PermitRecord, TenantScope};
 
@@ -40,7 +41,7 @@ fn citizen_of(session: &CitizenSession) -> Citizen {
 }
 
 /// The citizen of the request and their national id, or UNAUTHENTICATED.
-fn citizen(req: &RequestContext) -> ApiResult<(&CitizenSession, NationalId)> {
+pub fn citizen(req: &RequestContext) -> ApiResult<(&CitizenSession, NationalId)> {
     let Caller::Citizen { session, .. } = &req.caller else {
         return Err(ApiError::unauthenticated(
             "log in to the council's shop to see and apply for your permits",
@@ -61,7 +62,7 @@ fn citizen(req: &RequestContext) -> ApiResult<(&CitizenSession, NationalId)> {
 }
 
 /// The permit `id` if the citizen holds it; NOT_FOUND otherwise (whoever holds it).
-async fn own_permit(
+pub async fn own_permit(
     scope: &TenantScope,
     session: &CitizenSession,
     id: &ID,
@@ -74,7 +75,7 @@ async fn own_permit(
     }
 }
 
-fn who(session: &CitizenSession) -> String {
+pub fn who(session: &CitizenSession) -> String {
     format!("citizen:{}", session.masked_id)
 }
 
@@ -156,45 +157,12 @@ impl CitizenMutation {
         national_id: String,
     ) -> ApiResult<Citizen> {
         let req = request(ctx)?;
-        if !req.state.development_login {
-            return Err(ApiError::forbidden(
-                "the development log-in is off on this platform; log in with your national eID",
-            ));
-        }
+        // Refused before anything else, as it always was.
+        crate::citizen_login::require_development_login(&req.state)?;
         let scope = req.scope()?;
-        let slug = scope.tenant().slug.to_string();
-        let council = req
-            .state
-            .eligibility
-            .council(&slug)
-            .ok_or_else(|| ApiError::conflict("permits are not configured for this council"))?;
-        let id = NationalId::parse(council.country, &national_id)
-            .map_err(|e| ApiError::bad_input(format!("nationalId: {e}")))?;
-        let person = eligibility::look_up_person(
-            req,
-            &scope,
-            "development log-in",
-            "development log-in",
-            &id,
-        )
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such person in this council's demo register"))?;
-        let session = CitizenSession {
-            tenant_id: scope.tenant_id(),
-            national_id_sealed: req.state.eligibility.seal(&id),
-            holder_key: req.state.eligibility.pseudonym(&id),
-            masked_id: id.masked(),
-            name: person.name,
-            method: "development".into(),
-            created_at: Utc::now(),
-        };
+        let (session, token) =
+            crate::citizen_login::development_login(req, &scope, &national_id).await?;
         let me = citizen_of(&session);
-        let token = req
-            .state
-            .sessions
-            .create(Session::Citizen(session))
-            .await
-            .map_err(ApiError::internal)?;
         ctx.append_http_header(
             "set-cookie",
             session_cookie(&token, req.state.secure_cookies, false),

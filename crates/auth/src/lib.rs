@@ -20,6 +20,6 @@ pub use password::{
     hash_password, lock_after_failure, verify_password,
 };
 pub use session::{
-    CitizenSession, InMemorySessions, RedisSessions, SESSION_TTL, Session, SessionData,
-    SessionError, SessionStore,
+    CitizenSession, InMemorySessions, PendingCitizenLogin, RedisSessions, SESSION_TTL, Session,
+    SessionData, SessionError, SessionStore,
 };

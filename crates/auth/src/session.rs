@@ -4,6 +4,7 @@
 //! The cookie carries a random token; stores keep only its SHA-256 digest, so a dump of Redis
 //! does not hand out live sessions.
 
+use crate::oidc::{PENDING_LOGIN_TTL, PendingLogin};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
@@ -45,13 +46,34 @@ pub struct CitizenSession {
     pub created_at: DateTime<Utc>,
 }
 
+/// A citizen's eID log-in between leaving for the provider and coming back to the callback:
+/// what [`crate::OidcProvider::finish`] needs, kept server-side under its own token (the
+/// pending-login cookie). It is nobody's session: a caller presenting its token is anonymous.
+/// Taken (read and deleted at once) by [`SessionStore::take_pending_login`], so it is used
+/// once; it lives [`PENDING_LOGIN_TTL`] in the store, and `finish` refuses it when older.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingCitizenLogin {
+    /// The council the log-in was started at; the callback of another council refuses it.
+    pub tenant_id: Uuid,
+    pub login: PendingLogin,
+    /// Where to send the browser afterwards: a local path of the council's shop, already
+    /// checked when the log-in started.
+    pub return_to: Option<String>,
+}
+
 /// What a session cookie stands for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Session {
     Staff(SessionData),
     Citizen(CitizenSession),
+    /// Not a log-in yet (see [`PendingCitizenLogin`]).
+    PendingLogin(PendingCitizenLogin),
 }
+
+/// How a pending login's serialised form starts (serde writes the tag first): what the Redis
+/// store checks before it deletes an entry in [`SessionStore::take_pending_login`].
+const PENDING_LOGIN_PREFIX: &str = r#"{"kind":"pending_login""#;
 
 impl Session {
     /// The council the session is bound to (`None`: vendor staff).
@@ -59,6 +81,21 @@ impl Session {
         match self {
             Session::Staff(s) => s.tenant_id,
             Session::Citizen(c) => Some(c.tenant_id),
+            Session::PendingLogin(p) => Some(p.tenant_id),
+        }
+    }
+
+    /// Whether the token stands for someone logged in (staff or citizen); a pending eID
+    /// log-in does not.
+    pub fn is_logged_in(&self) -> bool {
+        !matches!(self, Session::PendingLogin(_))
+    }
+
+    /// How long the entry lives in the store when nobody uses it.
+    pub fn ttl(&self) -> Duration {
+        match self {
+            Session::PendingLogin(_) => PENDING_LOGIN_TTL,
+            _ => SESSION_TTL,
         }
     }
 }
@@ -76,6 +113,23 @@ pub trait SessionStore: Send + Sync {
     /// The live session for a token, renewing its idle timeout.
     async fn get(&self, token: &str) -> Result<Option<Session>, SessionError>;
     async fn delete(&self, token: &str) -> Result<(), SessionError>;
+    /// The pending eID log-in stored under `token`, deleted in the same step so that two
+    /// callbacks racing with one token cannot both have it. A token of anything else (a
+    /// staff or citizen session) is left alone and answers `None`.
+    ///
+    /// The default reads then deletes (not atomic); both stores here override it.
+    async fn take_pending_login(
+        &self,
+        token: &str,
+    ) -> Result<Option<PendingCitizenLogin>, SessionError> {
+        match self.get(token).await? {
+            Some(Session::PendingLogin(pending)) => {
+                self.delete(token).await?;
+                Ok(Some(pending))
+            }
+            _ => Ok(None),
+        }
+    }
     /// A round trip to the backing service, for `/readyz`.
     async fn ping(&self) -> Result<(), SessionError>;
 }
@@ -103,7 +157,8 @@ impl SessionStore for InMemorySessions {
         let mut sessions = self.sessions.write().await;
         let now = Utc::now();
         sessions.retain(|_, (_, expires)| *expires > now);
-        sessions.insert(token_key(&token), (data, now + SESSION_TTL));
+        let expires = now + data.ttl();
+        sessions.insert(token_key(&token), (data, expires));
         Ok(token)
     }
 
@@ -112,7 +167,10 @@ impl SessionStore for InMemorySessions {
         let now = Utc::now();
         match sessions.get_mut(&token_key(token)) {
             Some((data, expires)) if *expires > now => {
-                *expires = now + SESSION_TTL;
+                // A pending log-in is not renewed by being looked at.
+                if data.is_logged_in() {
+                    *expires = now + data.ttl();
+                }
                 Ok(Some(data.clone()))
             }
             _ => Ok(None),
@@ -122,6 +180,23 @@ impl SessionStore for InMemorySessions {
     async fn delete(&self, token: &str) -> Result<(), SessionError> {
         self.sessions.write().await.remove(&token_key(token));
         Ok(())
+    }
+
+    async fn take_pending_login(
+        &self,
+        token: &str,
+    ) -> Result<Option<PendingCitizenLogin>, SessionError> {
+        let mut sessions = self.sessions.write().await;
+        let key = token_key(token);
+        let now = Utc::now();
+        match sessions.get(&key) {
+            Some((Session::PendingLogin(_), expires)) if *expires > now => {}
+            _ => return Ok(None),
+        }
+        match sessions.remove(&key) {
+            Some((Session::PendingLogin(pending), _)) => Ok(Some(pending)),
+            _ => Ok(None),
+        }
     }
 
     async fn ping(&self) -> Result<(), SessionError> {
@@ -156,9 +231,20 @@ fn unavailable(e: redis::RedisError) -> SessionError {
     SessionError::Unavailable(e.to_string())
 }
 
-fn ttl_seconds() -> u64 {
-    u64::try_from(SESSION_TTL.num_seconds()).unwrap_or(28_800)
+fn ttl_seconds(ttl: Duration) -> u64 {
+    u64::try_from(ttl.num_seconds()).unwrap_or(28_800).max(1)
 }
+
+/// Reads a pending login and deletes it, in one step on the server; anything else under the
+/// key is left as it is.
+const TAKE_PENDING_LOGIN: &str = r"
+local value = redis.call('GET', KEYS[1])
+if value and string.sub(value, 1, string.len(ARGV[1])) == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  return value
+end
+return false
+";
 
 #[async_trait]
 impl SessionStore for RedisSessions {
@@ -171,7 +257,7 @@ impl SessionStore for RedisSessions {
             .arg(token_key(&token))
             .arg(value)
             .arg("EX")
-            .arg(ttl_seconds())
+            .arg(ttl_seconds(data.ttl()))
             .query_async::<()>(&mut con)
             .await
             .map_err(unavailable)?;
@@ -181,11 +267,12 @@ impl SessionStore for RedisSessions {
     async fn get(&self, token: &str) -> Result<Option<Session>, SessionError> {
         let mut con = self.connection.clone();
         // GETEX reads and renews the idle timeout in one round trip. A value this version
-        // cannot read (written by an older one) is no session: the user logs in again.
+        // cannot read (written by an older one) is no session: the user logs in again. (A
+        // pending log-in looked up here is renewed too; its own age still limits it.)
         let value: Option<String> = redis::cmd("GETEX")
             .arg(token_key(token))
             .arg("EX")
-            .arg(ttl_seconds())
+            .arg(ttl_seconds(SESSION_TTL))
             .query_async(&mut con)
             .await
             .map_err(unavailable)?;
@@ -199,6 +286,27 @@ impl SessionStore for RedisSessions {
             .query_async::<()>(&mut con)
             .await
             .map_err(unavailable)
+    }
+
+    async fn take_pending_login(
+        &self,
+        token: &str,
+    ) -> Result<Option<PendingCitizenLogin>, SessionError> {
+        let mut con = self.connection.clone();
+        let value: Option<String> = redis::cmd("EVAL")
+            .arg(TAKE_PENDING_LOGIN)
+            .arg(1)
+            .arg(token_key(token))
+            .arg(PENDING_LOGIN_PREFIX)
+            .query_async(&mut con)
+            .await
+            .map_err(unavailable)?;
+        Ok(
+            match value.and_then(|v| serde_json::from_str::<Session>(&v).ok()) {
+                Some(Session::PendingLogin(pending)) => Some(pending),
+                _ => None,
+            },
+        )
     }
 
     async fn ping(&self) -> Result<(), SessionError> {
@@ -249,11 +357,85 @@ mod tests {
             .create(c.clone())
             .await
             .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(store.get(&citizen_token).await.ok().flatten(), Some(c));
+        assert_eq!(
+            store.get(&citizen_token).await.ok().flatten(),
+            Some(c.clone())
+        );
         assert_ne!(token, citizen_token);
         assert_eq!(store.get("not-a-token").await.ok().flatten(), None);
         store.delete(&token).await.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(store.get(&token).await.ok().flatten(), None);
+
+        // A pending log-in is taken once; a session's token is not a pending log-in and
+        // taking it leaves the session alone.
+        let p = pending();
+        let pending_token = store
+            .create(p.clone())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            store.get(&pending_token).await.ok().flatten(),
+            Some(p.clone())
+        );
+        let Session::PendingLogin(expected) = p else {
+            panic!("not a pending login")
+        };
+        assert_eq!(
+            store
+                .take_pending_login(&pending_token)
+                .await
+                .ok()
+                .flatten(),
+            Some(expected)
+        );
+        assert_eq!(
+            store
+                .take_pending_login(&pending_token)
+                .await
+                .ok()
+                .flatten(),
+            None
+        );
+        assert_eq!(store.get(&pending_token).await.ok().flatten(), None);
+        assert_eq!(
+            store
+                .take_pending_login(&citizen_token)
+                .await
+                .ok()
+                .flatten(),
+            None
+        );
+        assert_eq!(store.get(&citizen_token).await.ok().flatten(), Some(c));
+        store
+            .delete(&citizen_token)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    fn pending() -> Session {
+        Session::PendingLogin(PendingCitizenLogin {
+            tenant_id: Uuid::now_v7(),
+            login: PendingLogin {
+                state: "st".into(),
+                nonce: "no".into(),
+                pkce_verifier: "ve".into(),
+                created_at: Utc::now(),
+            },
+            return_to: Some("/t/kobenhavn/permits".into()),
+        })
+    }
+
+    #[test]
+    fn a_pending_login_is_not_logged_in_and_lives_briefly() {
+        let p = pending();
+        assert!(!p.is_logged_in() && citizen().is_logged_in());
+        assert_eq!(p.ttl(), PENDING_LOGIN_TTL);
+        let json = serde_json::to_string(&p).unwrap_or_else(|e| panic!("{e}"));
+        assert!(json.starts_with(PENDING_LOGIN_PREFIX), "{json}");
+        assert!(
+            !format!("{p:?}").contains("\"ve\""),
+            "Debug hides the verifier"
+        );
     }
 
     #[tokio::test]

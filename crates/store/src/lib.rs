@@ -5,6 +5,7 @@
 //! crate: callers get record types. Must not depend on the API or web layers.
 
 mod catalogue;
+mod citizen;
 mod corrections;
 mod delivery;
 mod entity;

@@ -154,6 +154,8 @@ pub struct PaymentRequestRecord {
     pub expires_at: Option<DateTime<Utc>>,
     pub debtor_kind: Option<String>,
     pub debtor_display: Option<String>,
+    /// The debtor's look-up key ([`Debtor::key`]): whose bill this is, without saying who.
+    pub debtor_key: Option<String>,
     pub description: String,
     pub callback_url: Option<String>,
     pub return_url: Option<String>,
@@ -166,6 +168,11 @@ pub struct PaymentRequestRecord {
 }
 
 impl PaymentRequestRecord {
+    /// Whether this bill is addressed to `debtor`.
+    pub fn is_billed_to(&self, debtor: &Debtor) -> bool {
+        self.debtor_key.as_deref() == Some(debtor.key().as_str())
+    }
+
     pub fn outstanding(&self) -> i64 {
         self.amount.amount_minor() - self.paid.amount_minor()
     }
@@ -354,6 +361,7 @@ fn request_record(
         expires_at: row.expires_at,
         debtor_kind: row.debtor_kind,
         debtor_display: row.debtor_display,
+        debtor_key: row.debtor_key,
         description: row.description,
         callback_url: row.callback_url,
         return_url: row.return_url,

@@ -1,6 +1,6 @@
 //! civicpay-tenant-config: reads and validates a council's onboarding folder
-//! (`tenants/<slug>/`: `tenant.toml`, `products.toml`, optional `zones.geojson`, `rules.toml` and
-//! `pricing.toml`) into a typed
+//! (`tenants/<slug>/`: `tenant.toml`, `products.toml`, optional `zones.geojson`, `rules.toml`,
+//! `pricing.toml`, `registry.toml` and `login.toml`) into a typed
 //! [`TenantConfig`], or into [`ConfigErrors`] listing *every* problem at once, each with file,
 //! line, column, field and what was expected. It owns the file format and all its rules, and
 //! nothing else: it must not depend on a database, the network or an async runtime — only on
@@ -9,6 +9,7 @@
 
 mod error;
 mod fields;
+mod login;
 mod node;
 mod pricing;
 mod products;
@@ -18,6 +19,7 @@ mod tenant;
 mod zones;
 
 pub use error::{ConfigError, ConfigErrors};
+pub use login::LoginConfig;
 pub use registry::{REGISTERS, RegisterSource, RegistryConfig};
 pub use tenant::{GATEWAYS, PAYMENT_METHODS};
 pub use zones::validate_geometry;
@@ -39,6 +41,7 @@ pub const ZONES_FILE: &str = "zones.geojson";
 pub const RULES_FILE: &str = "rules.toml";
 pub const PRICING_FILE: &str = "pricing.toml";
 pub const REGISTRY_FILE: &str = "registry.toml";
+pub const LOGIN_FILE: &str = "login.toml";
 
 /// A council, as configured in its folder and fully validated.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -70,6 +73,8 @@ pub struct TenantConfig {
     pub pricing: PricingConfig,
     /// Which adapter answers for each register (registry.toml); file-backed by default.
     pub registry: RegistryConfig,
+    /// The citizens' eID log-in (login.toml); `None` without the file: no eID log-in.
+    pub login: Option<LoginConfig>,
 }
 
 impl TenantConfig {
@@ -291,6 +296,25 @@ pub fn load(dir: &Path) -> Result<TenantConfig, ConfigErrors> {
         Some(RegistryConfig::default())
     };
 
+    let login_path = dir.join(LOGIN_FILE);
+    let login = if login_path.exists() {
+        match read_source(&login_path, true, &mut errors) {
+            Some(source) => {
+                let mut sink = Sink {
+                    source: &source,
+                    errors: &mut errors,
+                };
+                let ctx = login::Context { locales };
+                node::parse(&mut sink)
+                    .and_then(|root| login::read(&root, &ctx, &mut sink))
+                    .map(Some)
+            }
+            None => None,
+        }
+    } else {
+        Some(None)
+    };
+
     check_stray_files(dir, &mut errors);
 
     if !errors.is_empty() {
@@ -315,6 +339,7 @@ pub fn load(dir: &Path) -> Result<TenantConfig, ConfigErrors> {
             rules: rules?,
             pricing: pricing?,
             registry: registry?,
+            login: login?,
         })
     })();
     built.ok_or_else(|| {
@@ -444,6 +469,7 @@ fn check_stray_files(dir: &Path, errors: &mut Vec<ConfigError>) {
         PRICING_FILE,
         RULES_FILE,
         REGISTRY_FILE,
+        LOGIN_FILE,
     ];
     const CONFIG_EXTENSIONS: &[&str] = &["toml", "geojson", "json", "yaml", "yml"];
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -468,7 +494,7 @@ fn check_stray_files(dir: &Path, errors: &mut Vec<ConfigError>) {
         errors.push(file_error(
             &path,
             format!(
-                "unexpected file{hint}; a tenant folder holds {TENANT_FILE}, {PRODUCTS_FILE} and optionally {ZONES_FILE}, {RULES_FILE}, {PRICING_FILE} and {REGISTRY_FILE}"
+                "unexpected file{hint}; a tenant folder holds {TENANT_FILE}, {PRODUCTS_FILE} and optionally {ZONES_FILE}, {RULES_FILE}, {PRICING_FILE}, {REGISTRY_FILE} and {LOGIN_FILE}"
             ),
         ));
     }
@@ -484,7 +510,8 @@ fn sort_errors(errors: &mut [ConfigError]) {
         Some(RULES_FILE) => 3,
         Some(PRICING_FILE) => 4,
         Some(REGISTRY_FILE) => 5,
-        _ => 6,
+        Some(LOGIN_FILE) => 6,
+        _ => 7,
     };
     errors.sort_by_key(|e| {
         (

@@ -1,0 +1,226 @@
+//! Logging in to the shop: the national eID (OpenID Connect, per council `login.toml`) and,
+//! on the embedded default only, the development log-in that picks one of the council's
+//! synthetic demo people. Both end in the same citizen session cookie; logging out ends it.
+
+use crate::Shop;
+use crate::page::{Form, Page, SESSION_COOKIE};
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use civicpay_api::citizen_login;
+use serde::Serialize;
+
+#[derive(serde::Deserialize)]
+pub(crate) struct BackQuery {
+    back: Option<String>,
+}
+
+#[derive(Serialize)]
+struct DemoPerson {
+    national_id: String,
+    name: String,
+}
+
+fn back_of(page: &Page, raw: Option<&str>) -> String {
+    citizen_login::safe_return_to(page.tenant.slug.as_str(), raw)
+        .unwrap_or_else(|| citizen_login::default_return_to(page.tenant.slug.as_str()))
+}
+
+/// The log-in page: the eID button, and the demo people where the development log-in is on.
+pub(crate) async fn page(
+    shop: web::Data<Shop>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    query: web::Query<BackQuery>,
+) -> HttpResponse {
+    let mut page = match Page::load(shop, req, &path.into_inner()).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let back = back_of(&page, query.back.as_deref());
+    let eid = citizen_login::oidc_label(&page.shop.api, &page.tenant, &page.locale);
+    let development = page.shop.api.development_login;
+    let people: Vec<DemoPerson> = if development {
+        page.shop
+            .demo_people
+            .get(page.tenant.slug.as_str())
+            .map(|people| {
+                people
+                    .iter()
+                    .map(|(id, name)| DemoPerson {
+                        national_id: id.clone(),
+                        name: name.clone(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let title = page.t("login-title");
+    page.render(StatusCode::OK, "login.html", &title, |ctx| {
+        ctx.insert("back", &back);
+        ctx.insert("eid_label", &eid);
+        ctx.insert("development", &development);
+        ctx.insert("people", &people);
+    })
+}
+
+fn with_session(mut response: HttpResponse, secure: bool, token: &str) -> HttpResponse {
+    if let Ok(value) =
+        header::HeaderValue::from_str(&citizen_login::session_cookie(token, secure, false))
+    {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+/// The development log-in: become one of the council's demo people.
+pub(crate) async fn development(
+    shop: web::Data<Shop>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> HttpResponse {
+    let form = Form(form.into_inner());
+    let mut page = match Page::load(shop, req, &path.into_inner()).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    if let Err(r) = page.check_form(&form) {
+        return r;
+    }
+    let back = back_of(&page, form.get("back"));
+    let Some(national_id) = form.get("national_id") else {
+        let message = page.t("login-pick-person");
+        return page.error_page(StatusCode::UNPROCESSABLE_ENTITY, &message, Some(&back));
+    };
+    let context = page.context();
+    match citizen_login::development_login(&context, &page.scope(), national_id).await {
+        Ok((_, token)) => {
+            let secure = page.shop.api.secure_cookies;
+            with_session(page.redirect(&back), secure, &token)
+        }
+        Err(e) => page.api_error(&e),
+    }
+}
+
+/// Starts the eID log-in: to the council's broker, the pending login kept server-side.
+pub(crate) async fn begin_eid(
+    shop: web::Data<Shop>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> HttpResponse {
+    let form = Form(form.into_inner());
+    let page = match Page::load(shop, req, &path.into_inner()).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    if let Err(r) = page.check_form(&form) {
+        return r;
+    }
+    let back = back_of(&page, form.get("back"));
+    match citizen_login::begin_oidc_login(&page.shop.api, &page.tenant, Some(&back)).await {
+        Ok((pending_token, authorize_url)) => {
+            let cookie = citizen_login::pending_login_cookie(
+                page.tenant.slug.as_str(),
+                &pending_token,
+                page.shop.api.secure_cookies,
+                false,
+            );
+            HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, authorize_url))
+                .append_header((header::SET_COOKIE, cookie))
+                .finish()
+        }
+        Err(e) => page.api_error(&e),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub(crate) struct Callback {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+/// The broker sends the browser back here: the pending login is taken (once), the code
+/// traded for the ID token, and the citizen's session begins.
+pub(crate) async fn callback(
+    shop: web::Data<Shop>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    query: web::Query<Callback>,
+) -> HttpResponse {
+    let page = match Page::load(shop, req, &path.into_inner()).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let slug = page.tenant.slug.to_string();
+    let secure = page.shop.api.secure_cookies;
+    let clear = citizen_login::pending_login_cookie(&slug, "", secure, true);
+    let login_page = format!("{}/login", page.base());
+    let failed = |page: &Page, detail: &str| {
+        let message = page.t_with("login-failed", &[("detail", detail)]);
+        let mut response = page.error_page(StatusCode::UNAUTHORIZED, &message, Some(&login_page));
+        if let Ok(v) = header::HeaderValue::from_str(&clear) {
+            response.headers_mut().append(header::SET_COOKIE, v);
+        }
+        response
+    };
+    if let Some(error) = &query.error {
+        let detail = query.error_description.as_deref().unwrap_or(error);
+        return failed(&page, detail);
+    }
+    let pending = page
+        .req
+        .cookie(citizen_login::PENDING_LOGIN_COOKIE)
+        .map(|c| c.value().to_owned());
+    let (Some(pending), Some(code), Some(state)) = (pending, &query.code, &query.state) else {
+        return failed(&page, &page.t("login-no-pending"));
+    };
+    match citizen_login::finish_oidc_login(&page.shop.api, &page.tenant, &pending, code, state)
+        .await
+    {
+        Ok((_, token, back)) => {
+            let mut response = HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, back))
+                .finish();
+            if let Ok(v) = header::HeaderValue::from_str(&clear) {
+                response.headers_mut().append(header::SET_COOKIE, v);
+            }
+            with_session(response, secure, &token)
+        }
+        Err(e) => failed(&page, &e.message),
+    }
+}
+
+/// Ends the session (in the store, not only the cookie) and goes back to the shop.
+pub(crate) async fn logout(
+    shop: web::Data<Shop>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> HttpResponse {
+    let form = Form(form.into_inner());
+    let mut page = match Page::load(shop, req, &path.into_inner()).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    if let Err(r) = page.check_form(&form) {
+        return r;
+    }
+    if let Some(token) = page.req.cookie(SESSION_COOKIE)
+        && let Err(e) = page.shop.api.sessions.delete(token.value()).await
+    {
+        tracing::warn!(error = %e, "a session could not be deleted at log-out");
+    }
+    let secure = page.shop.api.secure_cookies;
+    let home = format!("{}/", page.base());
+    let mut response = page.redirect(&home);
+    if let Ok(v) = header::HeaderValue::from_str(&citizen_login::session_cookie("", secure, true)) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    response
+}

@@ -1,0 +1,274 @@
+//! The citizen shop over plain HTTP (the browser tests drive the same pages in Chromium): the
+//! whole journey from the development log-in to the receipt, the security headers and CSRF,
+//! field errors, and isolation between citizens and between councils.
+
+use crate::eligibility::GOOD_ID;
+use civicpay_tests::{TestApp, spawn_app};
+use reqwest::redirect::Policy;
+
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
+}
+
+async fn page(client: &reqwest::Client, url: &str) -> (u16, String) {
+    let r = client.get(url).send().await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+fn csrf_of(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+async fn post(client: &reqwest::Client, url: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    client.post(url).form(form).send().await.unwrap()
+}
+
+fn location(r: &reqwest::Response) -> String {
+    r.headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Logs in as demo person `id` of council `slug`; the client and its CSRF token.
+async fn log_in(app: &TestApp, slug: &str, id: &str) -> (reqwest::Client, String) {
+    let client = browser();
+    let (status, html) = page(&client, &format!("{}/t/{slug}/login", app.address)).await;
+    assert_eq!(status, 200, "{html}");
+    let csrf = csrf_of(&html);
+    let r = post(
+        &client,
+        &format!("{}/t/{slug}/login/development", app.address),
+        &[
+            ("csrf", &csrf),
+            ("national_id", id),
+            ("back", &format!("/t/{slug}/my/permits")),
+        ],
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 303);
+    assert_eq!(location(&r), format!("/t/{slug}/my/permits"));
+    (client, csrf)
+}
+
+#[tokio::test]
+async fn a_resident_applies_pays_in_the_basket_and_gets_the_permit_and_receipt() {
+    let app = spawn_app().await;
+    let base = format!("{}/t/kobenhavn", app.address);
+    let (mette, csrf) = log_in(&app, "kobenhavn", GOOD_ID).await;
+
+    let (status, home) = page(&mette, &format!("{base}/")).await;
+    assert_eq!(status, 200);
+    assert!(home.contains("/products/P-RES-K1"), "{home}");
+    assert!(
+        home.contains("Mette Sørensen"),
+        "the header names who is logged in"
+    );
+
+    // The pre-check on the product page says yes, and where the address is.
+    let (_, product) = page(
+        &mette,
+        &format!("{base}/products/P-RES-K1?check=1&plate=AB12345"),
+    )
+    .await;
+    assert!(product.contains("id=\"check-result\""), "{product}");
+    assert!(product.contains("notice ok"), "{product}");
+
+    // A missing plate is an error tied to its field, and nothing is applied.
+    let r = post(
+        &mette,
+        &format!("{base}/products/P-RES-K1/apply"),
+        &[("csrf", &csrf), ("plate", "")],
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("id=\"plate-error\""), "{html}");
+    assert!(html.contains("aria-invalid=\"true\""), "{html}");
+
+    let r = post(
+        &mette,
+        &format!("{base}/products/P-RES-K1/apply"),
+        &[("csrf", &csrf), ("plate", "AB 12 345"), ("starts_on", "")],
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 303);
+    assert!(
+        location(&r).starts_with("/t/kobenhavn/basket"),
+        "{}",
+        location(&r)
+    );
+    let (_, basket) = page(&mette, &format!("{base}/basket")).await;
+    assert!(basket.contains("1.620,00"), "{basket}");
+
+    let r = post(
+        &mette,
+        &format!("{base}/checkout"),
+        &[("csrf", &csrf), ("email", "mette@example.dk")],
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 303);
+    let psp = location(&r);
+    assert!(psp.contains("/sandbox/checkout/"), "{psp}");
+    let r = post(&mette, &psp, &[("card_number", "4242424242424242")]).await;
+    let back = location(&r);
+    assert!(back.contains("/t/kobenhavn/payments/"), "{back}");
+    let mut status_page = String::new();
+    for _ in 0..50 {
+        status_page = page(&mette, &back).await.1;
+        if status_page.contains("data-status=\"captured\"") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        status_page.contains("data-status=\"captured\""),
+        "{status_page}"
+    );
+    let receipt = status_page
+        .split("id=\"receipt\" href=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .replace("&#x2F;", "/");
+    let r = mette
+        .get(format!("{}{receipt}", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    assert!(r.bytes().await.unwrap().starts_with(b"%PDF"));
+
+    let (_, mine) = page(&mette, &format!("{base}/my/permits")).await;
+    assert!(mine.contains("data-status=\"active\""), "{mine}");
+    assert!(
+        mine.contains("AB 12 345"),
+        "the plate is written the Danish way: {mine}"
+    );
+    let (_, paid) = page(&mette, &format!("{base}/my/payments")).await;
+    assert!(paid.contains("data-status=\"captured\""), "{paid}");
+    // The basket emptied itself once paid.
+    let (_, basket) = page(&mette, &format!("{base}/basket")).await;
+    assert!(!basket.contains("id=\"basket\""), "{basket}");
+}
+
+#[tokio::test]
+async fn pages_carry_a_strict_policy_and_forms_without_the_token_are_refused() {
+    let app = spawn_app().await;
+    let base = format!("{}/t/kobenhavn", app.address);
+    let client = browser();
+    let r = client.get(format!("{base}/")).send().await.unwrap();
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("default-src 'none'") && csp.contains("script-src 'self'"),
+        "{csp}"
+    );
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    assert_eq!(r.headers()["x-frame-options"], "DENY");
+    let html = r.text().await.unwrap();
+    assert!(
+        !html.contains("<script>") && !html.contains("style=\""),
+        "no inline script or style"
+    );
+
+    let (mette, csrf) = log_in(&app, "kobenhavn", GOOD_ID).await;
+    let r = post(
+        &mette,
+        &format!("{base}/products/P-RES-K1/apply"),
+        &[("csrf", "0".repeat(64).as_str()), ("plate", "AB12345")],
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 403);
+    let r = mette
+        .post(format!("{base}/products/P-RES-K1/apply"))
+        .header("origin", "https://evil.example")
+        .form(&[("csrf", csrf.as_str()), ("plate", "AB12345")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403, "a form from another origin");
+    let (_, mine) = page(&mette, &format!("{base}/my/permits")).await;
+    assert!(
+        !mine.contains("pending_payment"),
+        "nothing was applied: {mine}"
+    );
+}
+
+#[tokio::test]
+async fn a_citizen_sees_nothing_of_another_citizen_or_at_another_council() {
+    let app = spawn_app().await;
+    let base = format!("{}/t/kobenhavn", app.address);
+    let (mette, csrf) = log_in(&app, "kobenhavn", GOOD_ID).await;
+    let r = post(
+        &mette,
+        &format!("{base}/products/P-RES-K1/apply"),
+        &[("csrf", &csrf), ("plate", "AB12345")],
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 303);
+    let (_, mine) = page(&mette, &format!("{base}/my/permits")).await;
+    let permit_link = mine
+        .split("/my/permits/")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_owned();
+    let (_, basket) = page(&mette, &format!("{base}/basket")).await;
+    let bill = basket
+        .split("name=\"bill\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_owned();
+
+    // Another citizen of the same council: the permit is not found, the bill cannot be taken.
+    let (lars, lars_csrf) = log_in(&app, "kobenhavn", "030772-0000").await;
+    let (status, _) = page(&lars, &format!("{base}/my/permits/{permit_link}")).await;
+    assert_eq!(status, 404);
+    let r = post(
+        &lars,
+        &format!("{base}/basket/add"),
+        &[("csrf", &lars_csrf), ("bill", &bill)],
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 404);
+    let r = post(
+        &lars,
+        &format!("{base}/checkout"),
+        &[("csrf", &lars_csrf), ("bill", &bill)],
+    )
+    .await;
+    assert_eq!(
+        r.status().as_u16(),
+        404,
+        "paying someone else's bill is refused"
+    );
+
+    // Mette's session does not count at Rotterdam: its pages ask her to log in.
+    let r = mette
+        .get(format!("{}/t/rotterdam/my/permits", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    assert!(
+        location(&r).starts_with("/t/rotterdam/login"),
+        "{}",
+        location(&r)
+    );
+    let (_, home) = page(&mette, &format!("{}/t/rotterdam/", app.address)).await;
+    assert!(!home.contains("Mette"), "not logged in at another council");
+}
