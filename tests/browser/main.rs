@@ -5,6 +5,7 @@
 
 mod csp;
 mod pay_journey;
+mod shop_journeys;
 #[allow(
     dead_code,
     reason = "the harness offers helpers not every journey uses"
