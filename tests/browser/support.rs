@@ -118,6 +118,7 @@ impl Drop for Driver {
 }
 
 /// Ends a WebDriver session synchronously (Drop cannot await): chromedriver then quits Chromium.
+/// Reads the answer up to its `Content-Length` (chromedriver keeps the connection open).
 fn end_session(port: u16, session: &str) {
     use std::io::{Read, Write};
     let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
@@ -129,7 +130,25 @@ fn end_session(port: u16, session: &str) {
         "DELETE /session/{session} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
     );
     let mut answer = Vec::new();
-    let _ = stream.read_to_end(&mut answer);
+    let mut chunk = [0u8; 4096];
+    while let Ok(n @ 1..) = stream.read(&mut chunk) {
+        answer.extend_from_slice(chunk.get(..n).unwrap_or_default());
+        let text = String::from_utf8_lossy(&answer);
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let length = head
+                .lines()
+                .find_map(|l| {
+                    let (name, value) = l.split_once(':')?;
+                    name.eq_ignore_ascii_case("content-length")
+                        .then(|| value.trim().parse::<usize>().ok())
+                        .flatten()
+                })
+                .unwrap_or(0);
+            if body.len() >= length {
+                return;
+            }
+        }
+    }
 }
 
 /// One axe violation: a rule, how bad, and where.
