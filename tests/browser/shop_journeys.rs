@@ -5,6 +5,9 @@ use crate::support::Browser;
 use civicpay_tests::spawn_app;
 use serde_json::json;
 
+/// One journey at a time: several Chromiums at once on two cores made waits time out.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 const METTE: &str = "Mette Sørensen"; // 120485-1006, zone K1, owns the petrol car AB12345
 const SOFIE: &str = "Sofie Jensen"; // 250990-2006, owns EF34567 (not AB12345)
 
@@ -18,6 +21,7 @@ fn success_card() -> &'static str {
 
 #[tokio::test]
 async fn a_resident_applies_pays_and_downloads_the_receipt() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let Some(browser) = Browser::start("shop_resident_permit").await else {
         return;
     };
@@ -87,6 +91,7 @@ async fn a_resident_applies_pays_and_downloads_the_receipt() {
 
 #[tokio::test]
 async fn someone_elses_car_is_refused_with_the_reason_in_danish() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let Some(browser) = Browser::start("shop_refused_in_danish").await else {
         return;
     };
@@ -123,6 +128,7 @@ async fn someone_elses_car_is_refused_with_the_reason_in_danish() {
 
 #[tokio::test]
 async fn a_rotterdam_citizen_pays_two_bills_in_one_basket() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let Some(browser) = Browser::start("shop_two_bills").await else {
         return;
     };
@@ -200,6 +206,7 @@ async fn a_rotterdam_citizen_pays_two_bills_in_one_basket() {
 
 #[tokio::test]
 async fn a_declined_card_explains_and_offers_a_retry() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let Some(browser) = Browser::start("shop_declined_retry").await else {
         return;
     };
