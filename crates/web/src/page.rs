@@ -311,8 +311,13 @@ impl Page {
         );
         ctx.insert("basket_count", &self.basket.len());
         let here = self.req.uri().path().to_owned();
+        // Where "back" goes after the language switch or the log-in: the page with its query.
+        let here_full = match self.req.uri().query() {
+            Some(q) => format!("{here}?{q}"),
+            None => here.clone(),
+        };
         ctx.insert("here", &here);
-        ctx.insert("here_query", &query_value(&here));
+        ctx.insert("here_query", &query_value(&here_full));
         let languages: Vec<LanguageLink> = offered(&self.tenant)
             .iter()
             .filter_map(|l| {
@@ -322,7 +327,10 @@ impl Page {
                     .map(|(code, name)| LanguageLink {
                         code: (*code).to_owned(),
                         name,
-                        href: format!("{base}/language?lang={code}&back={}", query_value(&here)),
+                        href: format!(
+                            "{base}/language?lang={code}&back={}",
+                            query_value(&here_full)
+                        ),
                         current: *code == self.lang,
                     })
             })
