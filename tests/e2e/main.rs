@@ -16,4 +16,5 @@ mod permits;
 mod platform;
 mod rematch;
 mod shop;
+mod shop_company;
 mod staff;

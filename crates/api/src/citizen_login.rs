@@ -17,11 +17,11 @@ use crate::eligibility;
 use crate::error::{ApiError, ApiResult};
 use chrono::{Duration, Utc};
 use civicpay_auth::{
-    CitizenSession, OidcConfig, OidcError, OidcProvider, PENDING_LOGIN_TTL, PendingCitizenLogin,
-    Session,
+    ActingCompany, CitizenSession, OidcConfig, OidcError, OidcProvider, PENDING_LOGIN_TTL,
+    PendingCitizenLogin, Session,
 };
 use civicpay_domain::Locale;
-use civicpay_registries::{IdCountry, NationalId};
+use civicpay_registries::{CompanyId, IdCountry, NationalId};
 use civicpay_store::{TenantRecord, TenantScope};
 use civicpay_tenant_config::LoginConfig;
 use secrecy::SecretString;
@@ -216,7 +216,8 @@ impl OidcLogins {
             national_id_claim: config.national_id_claim.clone(),
             name_claim: config.name_claim.clone(),
         })
-        .await;
+        .await
+        .map(|provider| provider.with_company_id_claim(config.company_id_claim.as_deref()));
         match discovered {
             Ok(provider) => {
                 let provider = Arc::new(provider);
@@ -292,15 +293,65 @@ pub fn require_development_login(state: &ApiState) -> ApiResult<()> {
     }
 }
 
+/// The company `raw` (a company number of the council's `country`) as a session acts for it,
+/// with the pseudonym its permits are held under. The name comes from the council's business
+/// register (company numbers are public: no look-up is logged); a company the register does
+/// not know is refused when `must_exist` (the development log-in), else named by its number
+/// (the eID vouched for it; the register may be away or lag behind).
+async fn acting_company(
+    state: &ApiState,
+    slug: &str,
+    country: IdCountry,
+    raw: &str,
+    must_exist: bool,
+) -> ApiResult<(ActingCompany, String)> {
+    let id = CompanyId::parse(country, raw)
+        .map_err(|e| ApiError::bad_input(format!("companyId: {e}")))?;
+    let name = match eligibility::look_up_company(state, slug, &id).await {
+        Ok(found) => found.map(|company| company.name),
+        Err(e) if must_exist => return Err(e),
+        Err(e) => {
+            tracing::warn!(error = %e.message, "the business register gave no name for the company log-in");
+            None
+        }
+    };
+    let name = match name {
+        Some(name) => name,
+        None if must_exist => {
+            return Err(ApiError::not_found(
+                "no such company in this council's demo business register",
+            ));
+        }
+        None => {
+            let scheme = match id.kind() {
+                civicpay_registries::CompanyIdKind::Cvr => "CVR",
+                civicpay_registries::CompanyIdKind::Kvk => "KvK",
+                civicpay_registries::CompanyIdKind::Nip => "NIP",
+            };
+            format!("{scheme} {}", id.as_str())
+        }
+    };
+    let holder_key = state.eligibility.company_pseudonym(&id);
+    Ok((
+        ActingCompany {
+            company_id: id.as_str().to_owned(),
+            name,
+        },
+        holder_key,
+    ))
+}
+
 /// The embedded default's development log-in: the council's demo person with `national_id`
-/// (as its register knows them) becomes the session's citizen. Refused (FORBIDDEN) unless the
-/// platform runs with `development_login`; the look-up is logged. Returns the session and its
-/// token for the cookie.
+/// (as its register knows them) becomes the session's citizen — acting for the demo company
+/// `company_id` when one is given (as a business eID would vouch). Refused (FORBIDDEN) unless
+/// the platform runs with `development_login`; the person look-up is logged. Returns the
+/// session and its token for the cookie.
 #[tracing::instrument(skip_all, fields(tenant = %scope.tenant().slug))]
 pub async fn development_login(
     req: &RequestContext,
     scope: &TenantScope,
     national_id: &str,
+    company_id: Option<&str>,
 ) -> ApiResult<(CitizenSession, String)> {
     require_development_login(&req.state)?;
     let slug = scope.tenant().slug.to_string();
@@ -315,14 +366,23 @@ pub async fn development_login(
         eligibility::look_up_person(req, scope, "development log-in", "development log-in", &id)
             .await?
             .ok_or_else(|| ApiError::not_found("no such person in this council's demo register"))?;
+    let (company, holder_key) = match company_id.map(str::trim).filter(|c| !c.is_empty()) {
+        Some(raw) => {
+            let (company, key) =
+                acting_company(&req.state, &slug, council.country, raw, true).await?;
+            (Some(company), key)
+        }
+        None => (None, req.state.eligibility.pseudonym(&id)),
+    };
     let session = CitizenSession {
         tenant_id: scope.tenant_id(),
         national_id_sealed: req.state.eligibility.seal(&id),
-        holder_key: req.state.eligibility.pseudonym(&id),
+        holder_key,
         masked_id: id.masked(),
         name: person.name,
         method: "development".into(),
         created_at: Utc::now(),
+        company,
     };
     let token = req
         .state
@@ -433,14 +493,31 @@ pub async fn finish_oidc_login(
             .await
             .unwrap_or_else(|| id.masked()),
     };
+    // A business eID: the person logs in for the company its claim names.
+    let (company, holder_key) = match &identity.company_id {
+        Some(raw) => {
+            let (company, key) = acting_company(state, slug, country, raw, false)
+                .await
+                .map_err(|e| {
+                    tracing::warn!(error = %e.message, "the eID provider's company number does not parse");
+                    login_failed(format!(
+                        "the eID provider did not give a company number of this council's country ({})",
+                        e.message
+                    ))
+                })?;
+            (Some(company), key)
+        }
+        None => (None, state.eligibility.pseudonym(&id)),
+    };
     let session = CitizenSession {
         tenant_id: tenant.id,
         national_id_sealed: state.eligibility.seal(&id),
-        holder_key: state.eligibility.pseudonym(&id),
+        holder_key,
         masked_id: id.masked(),
         name,
         method: "oidc".into(),
         created_at: Utc::now(),
+        company,
     };
     let token = state
         .sessions

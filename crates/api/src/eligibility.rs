@@ -626,6 +626,25 @@ pub async fn look_up_person(
         .map_err(|e| registry_error("person", e))
 }
 
+/// Looks a company up in the council's business register. Company numbers are public, so the
+/// look-up is not logged as a person's is. CONFLICT when the council has no registers.
+pub async fn look_up_company(
+    state: &crate::context::ApiState,
+    slug: &str,
+    id: &CompanyId,
+) -> ApiResult<Option<civicpay_registries::Company>> {
+    let registries = state
+        .eligibility
+        .council(slug)
+        .and_then(|c| c.registries.as_ref())
+        .ok_or_else(|| ApiError::conflict(REGISTERS_NOT_CONFIGURED))?;
+    registries
+        .businesses
+        .company(id)
+        .await
+        .map_err(|e| registry_error("business", e))
+}
+
 /// Gathers the facts of a parsed check from the council's registers (the person look-up is
 /// logged first), adds the given `existing` permits facts, and runs the product's rules.
 pub async fn evaluate_check(

@@ -30,6 +30,11 @@ pub struct Citizen {
     pub masked_id: String,
     /// `development` or `oidc`.
     pub login_method: String,
+    /// The company the person logged in for (its permits and bills are the session's), or
+    /// null when they act for themselves.
+    pub company_name: Option<String>,
+    /// That company's registration number (public).
+    pub company_id: Option<String>,
 }
 
 fn citizen_of(session: &CitizenSession) -> Citizen {
@@ -37,7 +42,15 @@ fn citizen_of(session: &CitizenSession) -> Citizen {
         name: session.name.clone(),
         masked_id: session.masked_id.clone(),
         login_method: session.method.clone(),
+        company_name: session.company.as_ref().map(|c| c.name.clone()),
+        company_id: session.company.as_ref().map(|c| c.company_id.clone()),
     }
+}
+
+/// The company number the session acts for, if any: what applications and eligibility checks
+/// are made for.
+pub fn acting_company_id(session: &CitizenSession) -> Option<&str> {
+    session.company.as_ref().map(|c| c.company_id.as_str())
 }
 
 /// The citizen of the request and their national id, or UNAUTHENTICATED.
@@ -136,7 +149,7 @@ impl CitizenQuery {
             id.expose_digits(),
             plate.as_deref(),
             "citizen's own eligibility check",
-            None,
+            acting_company_id(session),
         )
         .await?;
         EligibilityResult::from_check(check)
@@ -149,19 +162,26 @@ pub struct CitizenMutation;
 #[Object]
 impl CitizenMutation {
     /// The embedded default's development log-in: become one of the council's synthetic demo
-    /// people (by national id, as the register knows them). Refused unless the platform runs
-    /// with `development_login` (never in production). The look-up is logged.
+    /// people (by national id, as the register knows them), acting for the demo company
+    /// `companyId` when given. Refused unless the platform runs with `development_login`
+    /// (never in production). The look-up is logged.
     async fn development_login(
         &self,
         ctx: &Context<'_>,
         national_id: String,
+        company_id: Option<String>,
     ) -> ApiResult<Citizen> {
         let req = request(ctx)?;
         // Refused before anything else, as it always was.
         crate::citizen_login::require_development_login(&req.state)?;
         let scope = req.scope()?;
-        let (session, token) =
-            crate::citizen_login::development_login(req, &scope, &national_id).await?;
+        let (session, token) = crate::citizen_login::development_login(
+            req,
+            &scope,
+            &national_id,
+            company_id.as_deref(),
+        )
+        .await?;
         let me = citizen_of(&session);
         ctx.append_http_header(
             "set-cookie",
@@ -195,7 +215,7 @@ impl CitizenMutation {
                 delivery: delivery.map(Into::into),
                 starts_on,
                 manual_reason: None,
-                company_id: None,
+                company_id: acting_company_id(session),
             },
             &req.caller.actor(),
         )

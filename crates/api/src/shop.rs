@@ -11,11 +11,24 @@ use civicpay_registries::NationalId;
 use civicpay_store::{Debtor, PaymentDetail, PaymentRecord, PaymentRequestRecord, TenantScope};
 use uuid::Uuid;
 
-pub use crate::schema_citizen::{citizen, own_permit, who};
+pub use crate::schema_citizen::{acting_company_id, citizen, own_permit, who};
 
 /// How councils' systems (and permit applications) address a bill to this person.
 pub fn debtor_of(id: &NationalId) -> ApiResult<Debtor> {
     Debtor::parse("national_id", id.expose_digits()).map_err(ApiError::internal)
+}
+
+/// Whom the logged-in citizen's bills are addressed to: the company the session acts for
+/// (its bills, by company number), else the person (by national id). UNAUTHENTICATED when
+/// nobody is logged in.
+pub fn my_debtor(req: &RequestContext) -> ApiResult<Debtor> {
+    let (session, national_id) = citizen(req)?;
+    match &session.company {
+        Some(company) => {
+            Debtor::parse("company_id", &company.company_id).map_err(ApiError::internal)
+        }
+        None => debtor_of(&national_id),
+    }
 }
 
 /// The bill `id` if it is addressed to `debtor`; NOT_FOUND otherwise.
@@ -48,8 +61,7 @@ pub async fn visible_payment(
     };
     match &req.caller {
         Caller::Citizen { .. } => {
-            let (_, national_id) = citizen(req)?;
-            let debtor = debtor_of(&national_id)?;
+            let debtor = my_debtor(req)?;
             for line in &detail.lines {
                 if line.subject_type == "payment_request"
                     && let Some(bill_id) = line.subject_id
@@ -77,8 +89,7 @@ pub async fn checkout_my_bills(
     bill_ids: &[Uuid],
     customer_email: Option<String>,
 ) -> ApiResult<(PaymentRecord, String)> {
-    let (_, national_id) = citizen(req)?;
-    let debtor = debtor_of(&national_id)?;
+    let debtor = my_debtor(req)?;
     if bill_ids.is_empty() {
         return Err(ApiError::bad_input("the basket is empty"));
     }

@@ -20,6 +20,6 @@ pub use password::{
     hash_password, lock_after_failure, verify_password,
 };
 pub use session::{
-    CitizenSession, InMemorySessions, PendingCitizenLogin, RedisSessions, SESSION_TTL, Session,
-    SessionData, SessionError, SessionStore,
+    ActingCompany, CitizenSession, InMemorySessions, PendingCitizenLogin, RedisSessions,
+    SESSION_TTL, Session, SessionData, SessionError, SessionStore,
 };

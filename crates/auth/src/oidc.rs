@@ -127,6 +127,10 @@ pub struct Identity {
     /// council's country before use.
     pub national_id: String,
     pub name: Option<String>,
+    /// The company number the person logged in for, when the provider has a company claim
+    /// ([`OidcProvider::with_company_id_claim`]) and the token carries it (a business eID
+    /// such as MitID Erhverv); parse it for the council's country before use.
+    pub company_id: Option<String>,
     pub issuer: String,
     /// The `acr` claim (level of assurance), if the provider sent one.
     pub acr: Option<String>,
@@ -138,6 +142,7 @@ impl std::fmt::Debug for Identity {
             .field("subject", &self.subject)
             .field("national_id", &"<redacted>")
             .field("name", &self.name)
+            .field("company_id", &self.company_id)
             .field("issuer", &self.issuer)
             .field("acr", &self.acr)
             .finish()
@@ -256,6 +261,7 @@ pub struct OidcProvider {
     scopes: Vec<String>,
     national_id_claim: String,
     name_claim: String,
+    company_id_claim: Option<String>,
     discovered_at: DateTime<Utc>,
 }
 
@@ -376,8 +382,21 @@ impl OidcProvider {
             scopes,
             national_id_claim,
             name_claim,
+            company_id_claim: None,
             discovered_at: Utc::now(),
         })
+    }
+
+    /// Reads the company number from the ID token's claim `claim` too (business eIDs put the
+    /// company the person logs in for there, e.g. `dk:gov:saml:attribute:CvrNumberIdentifier`).
+    /// A token without the claim is a person acting for themselves. `None` or blank: no
+    /// company log-in.
+    pub fn with_company_id_claim(mut self, claim: Option<&str>) -> Self {
+        self.company_id_claim = claim
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned);
+        self
     }
 
     /// The issuer, as configured and confirmed by discovery.
@@ -459,6 +478,10 @@ impl OidcProvider {
             subject: claims.subject().as_str().to_owned(),
             national_id,
             name: claim_text(&all, &self.name_claim),
+            company_id: self
+                .company_id_claim
+                .as_deref()
+                .and_then(|claim| claim_text(&all, claim)),
             issuer: claims.issuer().as_str().to_owned(),
             acr: claims.auth_context_ref().map(|acr| acr.as_str().to_owned()),
         })

@@ -44,6 +44,21 @@ pub struct CitizenSession {
     /// `development` (the embedded default's demo log-in) or `oidc`.
     pub method: String,
     pub created_at: DateTime<Utc>,
+    /// The company the person logged in for (a business eID such as MitID Erhverv vouches
+    /// that they may act for it); `None`: they act for themselves. When set, `holder_key` is
+    /// the company's pseudonym (its permits are the company's) and bills are looked up by the
+    /// company number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company: Option<ActingCompany>,
+}
+
+/// The company a session acts for. Company numbers (CVR, KvK, NIP) are public, so kept in clear.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActingCompany {
+    /// The registration number, digits only.
+    pub company_id: String,
+    /// The name as the business register (or the eID) gave it.
+    pub name: String,
 }
 
 /// A citizen's eID log-in between leaving for the provider and coming back to the callback:
@@ -342,7 +357,29 @@ mod tests {
             name: "Mette Sørensen".into(),
             method: "development".into(),
             created_at: Utc::now(),
+            company: None,
         })
+    }
+
+    #[test]
+    fn a_session_stored_before_companies_reads_as_acting_for_oneself() {
+        let Session::Citizen(mut session) = citizen() else {
+            unreachable!()
+        };
+        let mut stored = serde_json::to_value(Session::Citizen(session.clone())).unwrap();
+        assert!(stored.get("company").is_none(), "{stored}");
+        stored.as_object_mut().unwrap().remove("company");
+        let read: Session = serde_json::from_value(stored).unwrap();
+        assert_eq!(read, Session::Citizen(session.clone()));
+
+        session.company = Some(ActingCompany {
+            company_id: "31022142".into(),
+            name: "Nørrebro Blomster ApS".into(),
+        });
+        let text = serde_json::to_string(&Session::Citizen(session.clone())).unwrap();
+        assert!(text.contains(r#""company_id":"31022142""#), "{text}");
+        let read: Session = serde_json::from_str(&text).unwrap();
+        assert_eq!(read, Session::Citizen(session));
     }
 
     async fn round_trip(store: &dyn SessionStore) {

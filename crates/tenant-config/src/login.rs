@@ -18,6 +18,7 @@ const FIELDS: &[&str] = &[
     "scopes",
     "national_id_claim",
     "name_claim",
+    "company_id_claim",
     "label",
 ];
 
@@ -42,6 +43,10 @@ pub struct LoginConfig {
     /// The claim with the person's name; `None`: the standard `name`. A token without it
     /// takes the name from the council's person register.
     pub name_claim: Option<String>,
+    /// The claim with the company number a person logs in for (business eIDs such as MitID
+    /// Erhverv: `dk:gov:saml:attribute:CvrNumberIdentifier`); `None`: people only. A token
+    /// without the claim is a person acting for themselves.
+    pub company_id_claim: Option<String>,
     /// The log-in button's text in every locale of the council, e.g. "Log ind med MitID".
     pub label: LocalizedText,
 }
@@ -268,6 +273,7 @@ pub(crate) fn read(root: &Node, ctx: &Context<'_>, sink: &mut Sink<'_>) -> Optio
     };
     let national_id_claim = claim("national_id_claim", true).flatten();
     let name_claim = claim("name_claim", false);
+    let company_id_claim = claim("company_id_claim", false);
 
     let label = match table.required(
         "label",
@@ -293,6 +299,7 @@ pub(crate) fn read(root: &Node, ctx: &Context<'_>, sink: &mut Sink<'_>) -> Optio
         scopes,
         national_id_claim: national_id_claim?,
         name_claim: name_claim?,
+        company_id_claim: company_id_claim?,
         label: label?,
     };
     ok.then_some(config)

@@ -82,6 +82,7 @@ fn the_log_in_is_read_with_the_name_of_its_secret() {
         "dk:gov:saml:attribute:CprNumberIdentifier"
     );
     assert_eq!(login.name_claim, None);
+    assert_eq!(login.company_id_claim, None);
     let da = Locale::parse("da").unwrap_or_else(|e| panic!("{e}"));
     let en = Locale::parse("en").unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(login.label_for(&en, &da), "Log in with MitID");
@@ -94,6 +95,7 @@ client_id = "c"
 redirect_url = "/t/kobenhavn/eid/back"
 national_id_claim = "cpr"
 name_claim = "full_name"
+company_id_claim = "dk:gov:saml:attribute:CvrNumberIdentifier"
 label = { da = "MitID", en = "MitID" }
 "#,
     );
@@ -104,6 +106,10 @@ label = { da = "MitID", en = "MitID" }
     assert_eq!(login.client_secret_env, None);
     assert_eq!(login.redirect_url.as_deref(), Some("/t/kobenhavn/eid/back"));
     assert_eq!(login.name_claim.as_deref(), Some("full_name"));
+    assert_eq!(
+        login.company_id_claim.as_deref(),
+        Some("dk:gov:saml:attribute:CvrNumberIdentifier")
+    );
     assert!(login.scopes.is_empty());
 }
 

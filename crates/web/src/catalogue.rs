@@ -243,7 +243,7 @@ async fn pre_check(page: &Page, product: &ProductRecord, plate: Option<&str>) ->
         id.expose_digits(),
         plate,
         "citizen's own eligibility check (shop)",
-        None,
+        shop::acting_company_id(session),
     )
     .await;
     match result {
@@ -445,7 +445,7 @@ pub(crate) async fn apply(
                     delivery,
                     starts_on,
                     manual_reason: None,
-                    company_id: None,
+                    company_id: shop::acting_company_id(session),
                 },
                 &context.caller.actor(),
             )

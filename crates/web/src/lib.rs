@@ -36,9 +36,17 @@ pub struct Shop {
     templates: tera::Tera,
     /// The councils' folders (logos).
     tenants_dir: PathBuf,
-    /// Per council, the synthetic demo people (national id, name) the development log-in
-    /// offers; empty unless the development log-in is on.
-    demo_people: HashMap<String, Vec<(String, String)>>,
+    /// Per council, the synthetic demo people and companies the development log-in offers;
+    /// empty unless the development log-in is on.
+    demo: HashMap<String, DemoRegister>,
+}
+
+/// A council's synthetic demo people and companies (from its file register), by number and
+/// name, as the development log-in lists them.
+#[derive(Default)]
+struct DemoRegister {
+    people: Vec<(String, String)>,
+    companies: Vec<(String, String)>,
 }
 
 #[derive(serde::Deserialize)]
@@ -47,41 +55,65 @@ struct DemoPersonEntry {
     name: String,
 }
 
-/// The demo people of every council folder with a file register (`registry/people.json`).
-fn load_demo_people(tenants_dir: &Path) -> HashMap<String, Vec<(String, String)>> {
+#[derive(serde::Deserialize)]
+struct DemoCompanyEntry {
+    company_id: String,
+    name: String,
+}
+
+/// `registry/{file}` of a council folder as a list of `T`; `None` when there is no such file
+/// (a council on live registers) or it does not read (logged).
+fn read_register<T: serde::de::DeserializeOwned>(council: &Path, file: &str) -> Option<Vec<T>> {
+    let path = council.join("registry").join(file);
+    let text = std::fs::read_to_string(&path).ok()?;
+    match serde_json::from_str(&text) {
+        Ok(entries) => Some(entries),
+        Err(e) => {
+            tracing::warn!(file = %path.display(), error = %e, "demo register not readable");
+            None
+        }
+    }
+}
+
+/// The demo people and companies of every council folder with a file register
+/// (`registry/people.json`, `registry/companies.json`).
+fn load_demo_registers(tenants_dir: &Path) -> HashMap<String, DemoRegister> {
     let mut out = HashMap::new();
     let Ok(entries) = std::fs::read_dir(tenants_dir) else {
         return out;
     };
     for entry in entries.flatten() {
-        let file = entry.path().join("registry").join("people.json");
-        let Ok(text) = std::fs::read_to_string(&file) else {
+        let council = entry.path();
+        let people = read_register::<DemoPersonEntry>(&council, "people.json");
+        let companies = read_register::<DemoCompanyEntry>(&council, "companies.json");
+        if people.is_none() && companies.is_none() {
             continue;
-        };
-        match serde_json::from_str::<Vec<DemoPersonEntry>>(&text) {
-            Ok(people) => {
-                out.insert(
-                    entry.file_name().to_string_lossy().into_owned(),
-                    people
-                        .into_iter()
-                        .map(|p| (p.national_id, p.name))
-                        .collect(),
-                );
-            }
-            Err(e) => {
-                tracing::warn!(file = %file.display(), error = %e, "demo people not readable")
-            }
         }
+        out.insert(
+            entry.file_name().to_string_lossy().into_owned(),
+            DemoRegister {
+                people: people
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|p| (p.national_id, p.name))
+                    .collect(),
+                companies: companies
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|c| (c.company_id, c.name))
+                    .collect(),
+            },
+        );
     }
     out
 }
 
 impl Shop {
-    /// Compiles the templates (embedded in the binary) once; reads the demo people when the
-    /// development log-in is on.
+    /// Compiles the templates (embedded in the binary) once; reads the demo people and
+    /// companies when the development log-in is on.
     pub fn new(api: ApiState, tenants_dir: &Path) -> Result<Arc<Self>, tera::Error> {
-        let demo_people = if api.development_login {
-            load_demo_people(tenants_dir)
+        let demo = if api.development_login {
+            load_demo_registers(tenants_dir)
         } else {
             HashMap::new()
         };
@@ -89,7 +121,7 @@ impl Shop {
             api,
             templates: page::templates()?,
             tenants_dir: tenants_dir.to_owned(),
-            demo_people,
+            demo,
         }))
     }
 }

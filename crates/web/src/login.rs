@@ -1,6 +1,7 @@
 //! Logging in to the shop: the national eID (OpenID Connect, per council `login.toml`) and,
 //! on the embedded default only, the development log-in that picks one of the council's
-//! synthetic demo people. Both end in the same citizen session cookie; logging out ends it.
+//! synthetic demo people (or a person acting for one of its demo companies). Both end in the
+//! same citizen session cookie; logging out ends it.
 
 use crate::Shop;
 use crate::page::{Form, Page, SESSION_COOKIE};
@@ -14,10 +15,20 @@ pub(crate) struct BackQuery {
     back: Option<String>,
 }
 
+/// A demo person or company as the log-in page lists them: the number and the name.
 #[derive(Serialize)]
-struct DemoPerson {
-    national_id: String,
+struct DemoEntry {
+    id: String,
     name: String,
+}
+
+fn demo_entries(list: &[(String, String)]) -> Vec<DemoEntry> {
+    list.iter()
+        .map(|(id, name)| DemoEntry {
+            id: id.clone(),
+            name: name.clone(),
+        })
+        .collect()
 }
 
 fn back_of(page: &Page, raw: Option<&str>) -> String {
@@ -39,29 +50,18 @@ pub(crate) async fn page(
     let back = back_of(&page, query.back.as_deref());
     let eid = citizen_login::oidc_label(&page.shop.api, &page.tenant, &page.locale);
     let development = page.shop.api.development_login;
-    let people: Vec<DemoPerson> = if development {
-        page.shop
-            .demo_people
-            .get(page.tenant.slug.as_str())
-            .map(|people| {
-                people
-                    .iter()
-                    .map(|(id, name)| DemoPerson {
-                        national_id: id.clone(),
-                        name: name.clone(),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
-    } else {
-        Vec::new()
-    };
+    let demo = development
+        .then(|| page.shop.demo.get(page.tenant.slug.as_str()))
+        .flatten();
+    let people = demo.map(|d| demo_entries(&d.people)).unwrap_or_default();
+    let companies = demo.map(|d| demo_entries(&d.companies)).unwrap_or_default();
     let title = page.t("login-title");
     page.render(StatusCode::OK, "login.html", &title, |ctx| {
         ctx.insert("back", &back);
         ctx.insert("eid_label", &eid);
         ctx.insert("development", &development);
         ctx.insert("people", &people);
+        ctx.insert("companies", &companies);
     })
 }
 
@@ -74,7 +74,8 @@ fn with_session(mut response: HttpResponse, secure: bool, token: &str) -> HttpRe
     response
 }
 
-/// The development log-in: become one of the council's demo people.
+/// The development log-in: become one of the council's demo people, acting for one of its
+/// demo companies when the form names one (`company_id`).
 pub(crate) async fn development(
     shop: web::Data<Shop>,
     req: HttpRequest,
@@ -95,7 +96,8 @@ pub(crate) async fn development(
         return page.error_page(StatusCode::UNPROCESSABLE_ENTITY, &message, Some(&back));
     };
     let context = page.context();
-    match citizen_login::development_login(&context, &page.scope(), national_id).await {
+    let company = form.get("company_id").filter(|c| !c.is_empty());
+    match citizen_login::development_login(&context, &page.scope(), national_id, company).await {
         Ok((_, token)) => {
             let secure = page.shop.api.secure_cookies;
             with_session(page.redirect(&back), secure, &token)

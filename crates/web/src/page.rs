@@ -338,9 +338,13 @@ impl Page {
         ctx.insert("languages", &languages);
         ctx.insert(
             "citizen",
-            &self
-                .citizen()
-                .map(|c| serde_json::json!({ "name": c.name, "masked_id": c.masked_id })),
+            &self.citizen().map(|c| {
+                serde_json::json!({
+                    "name": c.name,
+                    "masked_id": c.masked_id,
+                    "company": c.company.as_ref().map(|co| co.name.as_str()),
+                })
+            }),
         );
         ctx
     }
