@@ -6,7 +6,7 @@ use civicpay_tests::spawn_app;
 use serde_json::json;
 
 /// One journey at a time: several Chromiums at once on two cores made waits time out.
-static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+pub(crate) static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 const METTE: &str = "Mette Sørensen"; // 120485-1006, zone K1, owns the petrol car AB12345
 const SOFIE: &str = "Sofie Jensen"; // 250990-2006, owns EF34567 (not AB12345)
