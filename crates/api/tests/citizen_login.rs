@@ -1,12 +1,10 @@
 //! The citizen's eID log-in, service side (`civicpay_api::citizen_login`), against a local fake
-//! OpenID provider: begin → the provider's authorize → finish gives the citizen's session; a
+//! OpenID provider (`civicpay-fake-oidc`): begin → the provider's authorize → finish gives the citizen's session; a
 //! pending login works once, only at its own council, and is nobody's session in the meantime;
 //! a token the relying party refuses (wrong audience, forged signature) refuses the log-in.
 //! On SQLite in a temporary folder, with a copy of the demo councils whose `login.toml` points
 //! at the fake.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
 
 use civicpay_api::citizen_login::{
     OidcLogins, begin_oidc_login, default_return_to, finish_oidc_login, has_oidc_login, oidc_label,
@@ -17,17 +15,18 @@ use civicpay_api::{ApiState, Caller, ErrorCode, RequestContext, build_schema};
 use civicpay_auth::{InMemorySessions, Session};
 use civicpay_domain::Locale;
 use civicpay_domain::audit::Actor;
+use civicpay_fake_oidc::{CPR_CLAIM, FakeProvider};
 use civicpay_registries::{IdCountry, NationalId};
 use civicpay_store::{Store, TenantRecord};
 use std::path::Path;
 use std::sync::Arc;
-use support::fake_oidc::{CPR_CLAIM, FakeProvider};
 
 const PSEUDONYM_KEY: &[u8] = b"citizen-login-test-pseudonym-key";
 const BASE_URL: &str = "https://pay.example";
 /// Mette Sørensen in Copenhagen's demo register.
 const CPR: &str = "1204851006";
 const CLIENT_SECRET_ENV: &str = "KOBENHAVN_OIDC_CLIENT_SECRET";
+const CLIENT_SECRET: &str = "s3cret-of-the-council";
 
 struct Setup {
     state: ApiState,
@@ -65,6 +64,8 @@ fn login_toml(issuer: &str, client_id: &str, secret_env: Option<&str>, labels: &
 /// (Copenhagen a confidential client, Odense a public one), applied to a fresh SQLite database.
 async fn setup() -> Setup {
     let fake = FakeProvider::start(CPR).await;
+    // Copenhagen's token requests must carry its secret.
+    fake.require_client_secret("civicpay-kobenhavn", CLIENT_SECRET);
     let dir = tempfile::tempdir().unwrap();
     let tenants = dir.path().join("tenants");
     copy_dir(
@@ -105,9 +106,8 @@ async fn setup() -> Setup {
             .await
             .unwrap();
     }
-    let oidc = OidcLogins::load(&tenants).with_secrets(|name| {
-        (name == CLIENT_SECRET_ENV).then(|| "s3cret-of-the-council".to_owned())
-    });
+    let oidc = OidcLogins::load(&tenants)
+        .with_secrets(|name| (name == CLIENT_SECRET_ENV).then(|| CLIENT_SECRET.to_owned()));
     let state = ApiState {
         store: store.clone(),
         sessions: Arc::new(InMemorySessions::default()),

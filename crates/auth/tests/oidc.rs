@@ -1,9 +1,11 @@
-//! The OpenID Connect relying party against a local fake eID provider (wiremock) that serves a
-//! discovery document, a JWKS with an RSA key, and a token endpoint answering with an ID token
-//! this test signs (RS256). A good login, what the authorize URL and the token request carry,
-//! and every refusal: bad signature, wrong audience, expired, wrong nonce, wrong issuer, a state
-//! that does not match, a login started too long ago, a missing national-id claim, a token
-//! endpoint refusing the code, a provider whose discovery fails; and signing-key rotation.
+//! The OpenID Connect relying party against a local fake eID provider (`civicpay-fake-oidc`,
+//! on wiremock) that serves a discovery document and a JWKS with an RSA key; most tests answer
+//! the token endpoint themselves with an ID token they sign (RS256). A good login, what the
+//! authorize URL and the token request carry, and every refusal: bad signature, wrong audience,
+//! expired, wrong nonce, wrong issuer, a state that does not match, a login started too long
+//! ago, a missing national-id claim, a token endpoint refusing the code, a provider whose
+//! discovery fails; signing-key rotation; and the whole flow through the fake's own authorize
+//! and token endpoints.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use base64::Engine;
@@ -12,9 +14,8 @@ use chrono::{Duration, Utc};
 use civicpay_auth::{
     IdTokenRejection, Identity, OidcConfig, OidcError, OidcProvider, PendingLogin,
 };
-use openidconnect::core::{CoreJsonWebKeySet, CoreJwsSigningAlgorithm, CoreRsaPrivateSigningKey};
+use civicpay_fake_oidc::{CPR_CLAIM, FakeProvider, jwks, other_key, sign};
 use openidconnect::url::Url;
-use openidconnect::{JsonWebKeyId, PrivateSigningKey};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -22,140 +23,25 @@ use std::collections::HashMap;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-// Test-only RSA keys, made for these tests with `openssl genrsa -traditional 2048`. They guard
-// nothing: one plays the provider's signing key, the other an attacker's.
-const PROVIDER_KEY: &str = "-----BEGIN RSA PRIVATE KEY-----\n\
-MIIEpAIBAAKCAQEAuB0XykLfT6VuqJ/5iRRR2ywVZ+nqVvpdN0s70L7fGfE5Uo4/\n\
-4OH1jK5zY/esLpeb0WdceQ8y6nbhMnrQDFdCw6IknUCQ/A1vQpMp87lb52rrghZ5\n\
-lrx1oFdargdLTCLEwdpLH6Udhp+Jqg2S3o3gKmMjtOmcY9/JIuvJdBRFP49VGRhQ\n\
-+qrexxVeNZ4sBMW9hXwcNv2BO1DpnBMg2qeoSvsUf1kUrowiHl7K0PJweg7J0kbG\n\
-3sBaRSNdRQepBQY6HG+slie4otxTEw1BamaRWQfoRtfeKW4uDoecmpnBCuFC2BF7\n\
-nTsybdwVkGvnwJPYfcUlSiS/UKxDIud+5tHV7wIDAQABAoIBACF2MCezhbCNCZKe\n\
-GJUgW0wxM+bB7bRHJn/xLXrf5d5qKBfoAJYXmzApWJF3pxSEu24Qkg7ygzd3ybAK\n\
-ABvuFBVIN81YucEFlA4OfxZrvtdNaGYpPYn20I4GslVkv/ujag0tZm/m63nXLwb4\n\
-FpRaRr6NbCTqPGEuf/jXz7JIKNnHHSFnuWrp/JJpHBIQHVQPkY2rt1UrRrT4mwkx\n\
-vwA4C5Gqikw1p3c+jfueidHvQ6p+XQFYryIMpBa72FPuN86mV8KZm9uS+exRjgLd\n\
-La2q7y3u8GeQWNCuGhpJ/zviGllH+qSWpIixRV812EesvJRc81vYA6d/coiWpksC\n\
-N8R0GmECgYEA4TL551bC8Airiltk/c3E2nXJG7Z37GJzgUJOUhz/o4zWA3+b1FCw\n\
-jy6pilsdMNM83lRbuScAYth28rjhx6sxAvL1umnHASvDFsCN00LRaXIFUx003MEW\n\
-qUb756FJUjCfMI5mFj1W80lobpeb77V64bfl1uoQEUYSA36Xm7iJ0Z8CgYEA0UuR\n\
-UQ9ya92xMdCiNQY3mCHrVZghFYTSUTUQWbEwhgGbr4NnoZ+agrSigC0UCZpEgimF\n\
-2wAp7Df/CHAcFdFJSfgqATFeIHjvymFYXcfMPrsDDFm+Kgc9TVzgCH9K7Qc2vxPC\n\
-dH+N+THWSxnNqepERx4BiIuO84xUKdAEbmV0ubECgYEAkBug06svn47MxwLpQ4jz\n\
-maCaCwPfBgOSSnr1x5IK/MvY//Ae9eSUt2tyzrizm1TxtIxjDb6pfpdqtrQctzsT\n\
-aAG1wY6C7Hrmop6hozk07LcsNR2RgFqHd9eWx4jsdI3ssJPPPBgQliq5i1u1S9Xk\n\
-RqD5kWfC1Gr0iAvwVJPojZ0CgYBU0Gi9DqNxrs8lvsRc9H4G+ofhkdqmW8LXAcf0\n\
-cOeXBoPOplOSnZkBqq3Hf30FPyzQCn+h9fkHLtH822GmPb+TaCutfBIG2rthqf0j\n\
-U9oi+aoMkTmM0o43EZIAH4V/dFLtL9a3WxFvkJCksnozhynQIArDCLsPWyioIRIK\n\
-oragoQKBgQCAq0N2t7IJGu9yRwzUDaQfPlaFOLS7uBXiQ6fY744yKlY7MqISbvFJ\n\
-3TRajNUdC7G/iOHFbX5TE0azJiXNVqBc95eQKzyx6IqGsSElRiSI4/fFXjxhgSOq\n\
-YjgkuB4orLds2o3nmK/AzJW6BANu2qIdwJ7SUslVjeNEYUyZW1iByQ==\n\
------END RSA PRIVATE KEY-----";
-const OTHER_KEY: &str = "-----BEGIN RSA PRIVATE KEY-----\n\
-MIIEogIBAAKCAQEAvXqIZSSFTPXKYESgKkwEV3MoeHDU0w4NCjPbBhpbr7ZJ+k29\n\
-eo19u77ragqs/IbceQ9Pj1jZPq3Y0ZbjhKiDlZUZkqp6n55tdMRdXI5/oyKGGIWg\n\
-TumIvMzTVtENzY1Adrd6WNqiqRnlRDWaQ7hcv+XBr/pRWsl0cJMYOQ0zpdVEyvR6\n\
-v4+iwW2Jg3DRD+2GJweEGflC03SysNAHZbTHlowwxzQd4+Cv0Vgtye7qv8fOA+9z\n\
-egedbs9iV9NibqJJSAxnFOoRtkt6ygADHRC2pf63Js+6OC2KE2FPBHDkynTRcnHX\n\
-qLWUj/71uH9g47igNcKIwHoMHgK6aCovvGFmGQIDAQABAoIBAAvD/5M0PNjGDG6E\n\
-5GMr/DsH6hPsgbKnVTT0el27JkVXbumNiT4CajPNy6V2iz5VC3yy8DBJBphnSCbf\n\
-lTooEp+ntgJO9rVRq59MEDYOnStemfAM4CL2Smja2SazbYV9h2q3wu+gh+gzNPLS\n\
-10TsPkomNKw+QW3/Q204HRFx2eqqo6/ckgG8gz4endy9YkIJ62yC/V1mP40YQwYJ\n\
-Yzz1joTniQh0bICcM1+VYsc6MfcYXS9lubUoalr8wPxZImdm92joYfezeSUUBeCj\n\
-0bTYzKxTDzm2VV7KzwMtLV9BTa39TLL3hmuWdtcd2NA5A13+LipHE9zliHmJJldY\n\
-gh0xwHkCgYEA5DQ5dPSaXK5EhftQfpMOC5VOSS9GhOsxb1Lml9a/sdeMW7DvFkOs\n\
-iA8ruQUmbBessXvlbO/jNMTp/B4dc8xaSmk2JpAiSh9V9FnGQOsL7SReOGEFw3rB\n\
-0nDXT1LUjpk49xlDsyE0r1uFTEsOhs3XBtBstKUCaGWkTie9d4gUg10CgYEA1I7J\n\
-wErw7zkyQyPGLThjNVgrSc0f85OqI9z1RsXbS2ByW8V/8eOooO5RbDTKbsksnQiw\n\
-iKN8ajYDuOD5Cb6Y9/10SEA/N+Ab/t0S5EfQyxI8R/63ToTLEK5CYEqvDj1gS7Cj\n\
-aI5eHL8sYo7zIGpEmthoiNc4RNIXB/prLkynXe0CgYAfYyd79KC+mqGGJBjgL+3A\n\
-nhqUalIyuf6kpyxcOgdHuLPvcJiR4WD7ncqPuiuctmzkRHw7zYrcmTDtol6+rJ7G\n\
-mU3/Y9ezhjfWUfq4txt+1H+5FW8rgdjizu5uVKAztNNm+SycmLacX+QnqDMpS2qF\n\
-32j0N7XrEf/VWBXxOOBJaQKBgBL+L0jfaWf21Gbra2ne//5kQnn1ukUpjKpntAL+\n\
-6vlxRMaufyA+F3NJ2Dyy+uOrVjEx9ZRAB332FZ8PezFDtqdyHlHWa8+yVs4PMwDy\n\
-6dU7a+eC+x4o/3weFhBEnB/JnDEnN3LAReiLrIuh+leLJ1YuwCh6Eq0TmLs9xRX+\n\
-A3aBAoGAaXH7wZAZVR6rlre54JVSg7iLrDsMyeDZHMzyNB/2NewGArnnXCQ7aWgK\n\
-mHhL/EddWbQYoCVDiRRQhee1QwEPwWhI/FYjywjZi39OpHjpxOnNCL4q0VdBGq9S\n\
-B6WeSOxr8TV79QQLm49Uhgl1IhDDZxzvUZVgTD73aH7eHH3ky5w=\n\
------END RSA PRIVATE KEY-----";
-
 const CLIENT_ID: &str = "civicpay-aarhus";
 const CLIENT_SECRET: &str = "s3cret-of-the-council";
 const REDIRECT: &str = "https://pay.example/t/aarhus/login/callback";
-const CPR_CLAIM: &str = "dk:gov:saml:attribute:CprNumberIdentifier";
 const CPR: &str = "0101701234";
 const CODE: &str = "the-authorization-code";
 const ACCESS_TOKEN: &str = "the-access-token";
 
-fn key(pem: &str, kid: &str) -> CoreRsaPrivateSigningKey {
-    CoreRsaPrivateSigningKey::from_pem(pem, Some(JsonWebKeyId::new(kid.into()))).unwrap()
+/// A provider at `{server}/op` with one signing key, `k1`, serving discovery and its JWKS.
+async fn fake() -> FakeProvider {
+    FakeProvider::metadata_only().await
 }
 
-fn jwks(keys: &[&CoreRsaPrivateSigningKey]) -> Value {
-    let set = CoreJsonWebKeySet::new(keys.iter().map(|k| k.as_verification_key()).collect());
-    serde_json::to_value(set).unwrap()
+fn config(fake: &FakeProvider) -> OidcConfig {
+    config_at(&fake.issuer)
 }
 
-/// A compact JWS, RS256, with `kid` in the header.
-fn sign(claims: &Value, key: &CoreRsaPrivateSigningKey, kid: &str) -> String {
-    let header = json!({ "alg": "RS256", "typ": "JWT", "kid": kid });
-    let input = format!(
-        "{}.{}",
-        URL_SAFE_NO_PAD.encode(header.to_string()),
-        URL_SAFE_NO_PAD.encode(claims.to_string())
-    );
-    let signature = key
-        .sign(
-            &CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
-            input.as_bytes(),
-        )
-        .unwrap();
-    format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
-}
-
-struct Fake {
-    server: MockServer,
-    issuer: String,
-    key: CoreRsaPrivateSigningKey,
-}
-
-/// A provider at `{server}/op` with one signing key, `k1`.
-async fn fake() -> Fake {
-    let server = MockServer::start().await;
-    let base = server.uri();
-    let issuer = format!("{base}/op");
-    Mock::given(method("GET"))
-        .and(path("/op/.well-known/openid-configuration"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "issuer": issuer,
-            "authorization_endpoint": format!("{base}/op/authorize"),
-            "token_endpoint": format!("{base}/op/token"),
-            "jwks_uri": format!("{base}/op/jwks"),
-            "response_types_supported": ["code"],
-            "subject_types_supported": ["public"],
-            "id_token_signing_alg_values_supported": ["RS256"],
-            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-            "code_challenge_methods_supported": ["S256"],
-            "scopes_supported": ["openid", "mitid", "ssn"]
-        })))
-        .mount(&server)
-        .await;
-    let key = key(PROVIDER_KEY, "k1");
-    Mock::given(method("GET"))
-        .and(path("/op/jwks"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(jwks(&[&key])))
-        .mount(&server)
-        .await;
-    Fake {
-        server,
-        issuer,
-        key,
-    }
-}
-
-fn config(fake: &Fake) -> OidcConfig {
+fn config_at(issuer: &str) -> OidcConfig {
     OidcConfig {
-        issuer: fake.issuer.clone(),
+        issuer: issuer.to_owned(),
         client_id: CLIENT_ID.into(),
         client_secret: Some(SecretString::from(CLIENT_SECRET)),
         redirect_url: REDIRECT.into(),
@@ -165,12 +51,12 @@ fn config(fake: &Fake) -> OidcConfig {
     }
 }
 
-async fn provider(fake: &Fake) -> OidcProvider {
+async fn provider(fake: &FakeProvider) -> OidcProvider {
     OidcProvider::discover(config(fake)).await.unwrap()
 }
 
 /// The claims of a good ID token for `pending`.
-fn good_claims(fake: &Fake, pending: &PendingLogin) -> Value {
+fn good_claims(fake: &FakeProvider, pending: &PendingLogin) -> Value {
     let now = Utc::now().timestamp();
     json!({
         "iss": fake.issuer,
@@ -186,7 +72,7 @@ fn good_claims(fake: &Fake, pending: &PendingLogin) -> Value {
 }
 
 /// The token endpoint answers with `id_token`.
-async fn token_endpoint_answers(fake: &Fake, id_token: &str) {
+async fn token_endpoint_answers(fake: &FakeProvider, id_token: &str) {
     Mock::given(method("POST"))
         .and(path("/op/token"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
@@ -207,7 +93,7 @@ async fn login_with(edit: impl FnOnce(&mut Value)) -> Result<Identity, OidcError
     let pending = provider.begin().pending;
     let mut claims = good_claims(&fake, &pending);
     edit(&mut claims);
-    let id_token = sign(&claims, &fake.key, "k1");
+    let id_token = fake.sign(&claims);
     token_endpoint_answers(&fake, &id_token).await;
     let result = provider.finish(&pending, CODE, &pending.state).await;
     if let Err(e) = &result {
@@ -239,7 +125,7 @@ fn rejection(result: Result<Identity, OidcError>) -> IdTokenRejection {
     }
 }
 
-async fn token_requests(fake: &Fake) -> Vec<Request> {
+async fn token_requests(fake: &FakeProvider) -> Vec<Request> {
     fake.server
         .received_requests()
         .await
@@ -260,7 +146,7 @@ async fn a_good_login_gives_the_national_id_and_name() {
     let fake = fake().await;
     let provider = provider(&fake).await;
     let start = provider.begin();
-    let id_token = sign(&good_claims(&fake, &start.pending), &fake.key, "k1");
+    let id_token = fake.sign(&good_claims(&fake, &start.pending));
     token_endpoint_answers(&fake, &id_token).await;
 
     // The future is Send: a handler may run it on any worker.
@@ -297,7 +183,7 @@ async fn national_id_and_name_come_from_the_configured_claims() {
     let mut claims = good_claims(&fake, &pending);
     claims["bsn"] = json!(999993653);
     claims["full_name"] = json!("Jan de Vries");
-    token_endpoint_answers(&fake, &sign(&claims, &fake.key, "k1")).await;
+    token_endpoint_answers(&fake, &fake.sign(&claims)).await;
 
     let identity = provider
         .finish(&pending, CODE, &pending.state)
@@ -366,7 +252,7 @@ async fn the_token_request_carries_the_code_and_the_pkce_verifier() {
     let fake = fake().await;
     let provider = provider(&fake).await;
     let pending = provider.begin().pending;
-    token_endpoint_answers(&fake, &sign(&good_claims(&fake, &pending), &fake.key, "k1")).await;
+    token_endpoint_answers(&fake, &fake.sign(&good_claims(&fake, &pending))).await;
     provider
         .finish(&pending, CODE, &pending.state)
         .await
@@ -398,7 +284,7 @@ async fn a_token_signed_by_another_key_is_refused() {
     let provider = provider(&fake).await;
     let pending = provider.begin().pending;
     // The forger claims the provider's key id.
-    let forged = sign(&good_claims(&fake, &pending), &key(OTHER_KEY, "k1"), "k1");
+    let forged = sign(&good_claims(&fake, &pending), &other_key("k1"), "k1");
     token_endpoint_answers(&fake, &forged).await;
     let result = provider.finish(&pending, CODE, &pending.state).await;
     if let Err(e) = &result {
@@ -415,7 +301,7 @@ async fn a_token_signed_by_an_unknown_key_is_refused() {
     let fake = fake().await;
     let provider = provider(&fake).await;
     let pending = provider.begin().pending;
-    let forged = sign(&good_claims(&fake, &pending), &key(OTHER_KEY, "k9"), "k9");
+    let forged = sign(&good_claims(&fake, &pending), &other_key("k9"), "k9");
     token_endpoint_answers(&fake, &forged).await;
     let result = provider.finish(&pending, CODE, &pending.state).await;
     assert!(matches!(
@@ -474,7 +360,7 @@ async fn a_state_that_does_not_match_is_refused_before_the_code_is_used() {
     let fake = fake().await;
     let provider = provider(&fake).await;
     let pending = provider.begin().pending;
-    token_endpoint_answers(&fake, &sign(&good_claims(&fake, &pending), &fake.key, "k1")).await;
+    token_endpoint_answers(&fake, &fake.sign(&good_claims(&fake, &pending))).await;
     let other = provider.begin().pending;
     let result = provider.finish(&pending, CODE, &other.state).await;
     assert!(
@@ -494,7 +380,7 @@ async fn a_login_started_over_ten_minutes_ago_is_refused() {
     let fake = fake().await;
     let provider = provider(&fake).await;
     let mut pending = provider.begin().pending;
-    token_endpoint_answers(&fake, &sign(&good_claims(&fake, &pending), &fake.key, "k1")).await;
+    token_endpoint_answers(&fake, &fake.sign(&good_claims(&fake, &pending))).await;
     pending.created_at = Utc::now() - Duration::minutes(10) - Duration::seconds(1);
     let result = provider.finish(&pending, CODE, &pending.state).await;
     assert!(matches!(result, Err(OidcError::Expired)), "{result:?}");
@@ -557,12 +443,7 @@ async fn a_provider_whose_discovery_fails_is_a_discovery_error() {
         .respond_with(ResponseTemplate::new(500).set_body_string("internal error"))
         .mount(&server)
         .await;
-    let fake = Fake {
-        issuer: format!("{}/op", server.uri()),
-        server,
-        key: key(PROVIDER_KEY, "k1"),
-    };
-    let result = OidcProvider::discover(config(&fake)).await;
+    let result = OidcProvider::discover(config_at(&format!("{}/op", server.uri()))).await;
     match result {
         Err(OidcError::Discovery(message)) => assert!(message.contains("500"), "{message}"),
         other => panic!("expected Discovery, got {other:?}"),
@@ -574,10 +455,10 @@ async fn a_rotated_signing_key_is_fetched_again() {
     let fake = fake().await;
     let provider = provider(&fake).await;
     // The provider rotates: its JWKS now also has k2, and it signs with k2.
-    let new_key = key(OTHER_KEY, "k2");
+    let new_key = other_key("k2");
     Mock::given(method("GET"))
         .and(path("/op/jwks"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(jwks(&[&fake.key, &new_key])))
+        .respond_with(ResponseTemplate::new(200).set_body_json(jwks(&[fake.key(), &new_key])))
         .with_priority(1)
         .mount(&fake.server)
         .await;
@@ -611,6 +492,119 @@ async fn a_misconfigured_council_is_refused_before_any_request() {
         assert!(matches!(result, Err(OidcError::Config(_))), "{result:?}");
     }
     assert!(fake.server.received_requests().await.unwrap().is_empty());
+}
+
+/// Begins a login, lets the fake's authorize endpoint authenticate the person and finishes it
+/// with the code and state it redirected back with.
+async fn through_the_fake(
+    fake: &FakeProvider,
+    provider: &OidcProvider,
+) -> Result<Identity, OidcError> {
+    let start = provider.begin();
+    let (code, state) = fake.authorize(&start.authorize_url).await;
+    assert_eq!(state, start.pending.state);
+    provider.finish(&start.pending, &code, &state).await
+}
+
+#[tokio::test]
+async fn the_whole_flow_runs_through_the_fake_providers_own_endpoints() {
+    let fake = FakeProvider::start(CPR).await;
+    fake.require_client_secret(CLIENT_ID, CLIENT_SECRET);
+    let provider = OidcProvider::discover(OidcConfig {
+        name_claim: Some("full_name".into()),
+        ..config(&fake)
+    })
+    .await
+    .unwrap();
+    // Extra claims are merged into the token's.
+    fake.behave(|b| {
+        b.extra_claims
+            .insert("full_name".into(), json!("Mette Sørensen"));
+        b.extra_claims.insert("acr".into(), json!("substantial"));
+    });
+    let start = provider.begin();
+    let (code, state) = fake.authorize(&start.authorize_url).await;
+    let identity = provider
+        .finish(&start.pending, &code, &state)
+        .await
+        .unwrap();
+    assert_eq!(identity.national_id, CPR);
+    assert_eq!(identity.name.as_deref(), Some("Mette Sørensen"));
+    assert_eq!(identity.subject, civicpay_fake_oidc::SUBJECT);
+    assert_eq!(identity.issuer, fake.issuer);
+    assert_eq!(identity.acr.as_deref(), Some("substantial"));
+    assert_eq!(fake.redirect_uris(), [REDIRECT]);
+
+    // A code works once.
+    match provider.finish(&start.pending, &code, &state).await {
+        Err(OidcError::TokenEndpoint(message)) => {
+            assert!(message.contains("invalid_grant"), "{message}")
+        }
+        other => panic!("expected TokenEndpoint, got {other:?}"),
+    }
+
+    // Extra claims win over the standard ones.
+    fake.behave(|b| {
+        b.extra_claims.insert(CPR_CLAIM.into(), json!("0202802345"));
+    });
+    let identity = through_the_fake(&fake, &provider).await.unwrap();
+    assert_eq!(identity.national_id, "0202802345");
+
+    fake.behave(|b| {
+        b.extra_claims.clear();
+        b.expired = true;
+    });
+    let result = through_the_fake(&fake, &provider).await;
+    assert!(matches!(rejection(result), IdTokenRejection::Expired(_)));
+
+    fake.behave(|b| {
+        b.expired = false;
+        b.forged_signature = true;
+    });
+    let result = through_the_fake(&fake, &provider).await;
+    assert!(matches!(
+        rejection(result),
+        IdTokenRejection::BadSignature(_)
+    ));
+
+    fake.behave(|b| {
+        b.forged_signature = false;
+        b.audience = Some("civicpay-odense".into());
+    });
+    let result = through_the_fake(&fake, &provider).await;
+    assert!(matches!(
+        rejection(result),
+        IdTokenRejection::WrongAudience(_)
+    ));
+    fake.behave(|b| b.audience = None);
+
+    // The token endpoint wants the client's secret.
+    let wrong_secret = OidcProvider::discover(OidcConfig {
+        client_secret: Some(SecretString::from("not-the-secret")),
+        ..config(&fake)
+    })
+    .await
+    .unwrap();
+    match through_the_fake(&fake, &wrong_secret).await {
+        Err(OidcError::TokenEndpoint(message)) => {
+            assert!(message.contains("invalid_client"), "{message}")
+        }
+        other => panic!("expected TokenEndpoint, got {other:?}"),
+    }
+
+    // The person cancels at the broker: back with the error and the state, no code.
+    fake.behave(|b| b.access_denied = Some("The user cancelled the log-in".into()));
+    let start = provider.begin();
+    let back = Url::parse(&fake.authorize_redirect(&start.authorize_url).await).unwrap();
+    assert_eq!(
+        format!("{}{}", back.origin().ascii_serialization(), back.path()),
+        REDIRECT
+    );
+    let query: HashMap<String, String> = back.query_pairs().into_owned().collect();
+    assert_eq!(query["error"], "access_denied");
+    assert_eq!(query["error_description"], "The user cancelled the log-in");
+    assert_eq!(query["state"], start.pending.state);
+    assert!(!query.contains_key("code"), "{back}");
 }
 
 #[test]
