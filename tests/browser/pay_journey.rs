@@ -89,10 +89,11 @@ async fn a_citizen_pays_a_payment_request_with_the_success_card() {
     browser
         .assert_accessible_except("pay-page", KNOWN_ON_OLD_PAGES)
         .await;
+    // The shop's page, in the council's language (Odense: Danish only).
     browser
-        .fill("E-mail for the receipt", "citizen@example.org")
+        .fill("E-mail til kvitteringen", "citizen@example.org")
         .await;
-    browser.click("Pay").await;
+    browser.click("Betal").await;
 
     // 2. The sandbox PSP's hosted page: the success test card.
     browser.wait_for_url("/sandbox/checkout/").await;

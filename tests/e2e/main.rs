@@ -17,4 +17,6 @@ mod platform;
 mod rematch;
 mod shop;
 mod shop_company;
+mod shop_eid;
+mod shop_paylink;
 mod staff;

@@ -54,16 +54,7 @@ async fn create_request(app: &TestApp, key: &str, external: &str) -> (String, St
 /// Starts the payment (the browser reaches the PSP's page) without paying; returns the
 /// payment id and its PSP reference.
 async fn start_only(app: &TestApp, key: &str, request_id: &str, pay_url: &str) -> (String, String) {
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let r = browser
-        .post(pay_url)
-        .form(&[("email", "")])
-        .send()
-        .await
-        .unwrap();
+    let r = crate::payments::start_pay_link(&crate::payments::browser(), pay_url, "").await;
     assert_eq!(r.status(), 303);
     let body = with_key(
         app,
@@ -421,6 +412,19 @@ async fn an_expired_request_tells_its_system_and_can_no_longer_be_paid() {
     )
     .await;
     assert_eq!(error_code(&refused), "BAD_USER_INPUT", "{refused}");
+    // A payer opens the pay page in a tab while the bill is still open.
+    let pay_url = format!("{}/t/odense/pay/{id}", app.address);
+    let browser = crate::payments::browser();
+    let open_tab = browser
+        .get(&pay_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = crate::shop::csrf_of(&open_tab);
+    assert!(!csrf.is_empty(), "{open_tab}");
 
     sql(
         &app,
@@ -450,12 +454,21 @@ async fn an_expired_request_tells_its_system_and_can_no_longer_be_paid() {
     let event: Value = serde_json::from_slice(&received[0].body).unwrap();
     assert_eq!(event["type"], "payment_request.expired");
     // Its pay page no longer offers to pay, and starting a payment is refused.
-    let pay_url = format!("{}/t/odense/pay/{id}", app.address);
-    let page = reqwest::get(&pay_url).await.unwrap().text().await.unwrap();
-    assert!(page.contains("is expired"), "{page}");
-    let start = reqwest::Client::new()
+    let page = browser
+        .get(&pay_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("data-status=\"expired\""), "{page}");
+    assert!(page.contains("id=\"not-payable\""), "{page}");
+    assert!(!page.contains("id=\"pay\""), "no pay button: {page}");
+    // The form of the tab opened before it expired is refused.
+    let start = browser
         .post(&pay_url)
-        .form(&[("email", "")])
+        .form(&[("csrf", csrf.as_str()), ("email", "")])
         .send()
         .await
         .unwrap();

@@ -47,7 +47,7 @@ pub async fn with_key(
         .unwrap()
 }
 
-const CREATE: &str = r#"mutation($input: PaymentRequestInput!, $key: String!) {
+pub const CREATE: &str = r#"mutation($input: PaymentRequestInput!, $key: String!) {
   createPaymentRequest(input: $input, idempotencyKey: $key) { id reference referenceScheme payUrl status amount { amount currency } }
 }"#;
 
@@ -67,10 +67,37 @@ pub fn request_input(external: &str, callback: Option<String>) -> Value {
 }
 
 /// A browser that does not follow redirects, so each hop can be checked.
-fn browser() -> reqwest::Client {
+/// A browser without JavaScript: keeps cookies (the pay page's CSRF cookie), no redirects.
+pub fn browser() -> reqwest::Client {
     reqwest::Client::builder()
+        .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
         .build()
+        .unwrap()
+}
+
+/// Submits a pay link's form as a browser does: opens the page (its CSRF token and cookie),
+/// then posts the e-mail for the receipt. The response is the redirect to the PSP.
+pub async fn start_pay_link(
+    browser: &reqwest::Client,
+    pay_url: &str,
+    email: &str,
+) -> reqwest::Response {
+    let page = browser
+        .get(pay_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("<form method=\"post\""), "{page}");
+    let csrf = crate::shop::csrf_of(&page);
+    browser
+        .post(pay_url)
+        .form(&[("csrf", csrf.as_str()), ("email", email)])
+        .send()
+        .await
         .unwrap()
 }
 
@@ -88,21 +115,7 @@ fn location(response: &reqwest::Response) -> String {
 /// browser without JavaScript. Returns the status page URL.
 pub async fn pay_with_card(pay_url: &str, card: &str) -> String {
     let browser = browser();
-    let page = browser
-        .get(pay_url)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(page.contains("<form method=\"post\""), "{page}");
-    let to_psp = browser
-        .post(pay_url)
-        .form(&[("email", "citizen@example.org")])
-        .send()
-        .await
-        .unwrap();
+    let to_psp = start_pay_link(&browser, pay_url, "citizen@example.org").await;
     assert_eq!(to_psp.status(), 303, "{:?}", to_psp.text().await);
     let checkout = location(&to_psp);
     assert!(checkout.contains("/sandbox/checkout/"), "{checkout}");
@@ -495,12 +508,7 @@ async fn psp_webhooks_with_bad_signatures_are_refused_and_duplicates_ignored() {
         .as_str()
         .unwrap()
         .to_owned();
-    let started = browser()
-        .post(&pay_url)
-        .form(&[("email", "")])
-        .send()
-        .await
-        .unwrap();
+    let started = start_pay_link(&browser(), &pay_url, "").await;
     assert_eq!(started.status(), 303);
     let state = with_key(
         &app,

@@ -1,24 +1,22 @@
-//! The payer's pages (no JavaScript needed): a payment request's pay page, the status page
-//! after the PSP, the sandbox PSP's hosted page; plus the PSP webhook endpoint and the
-//! register's CSV export.
+//! The sandbox PSP's hosted page (the PSP's, not the council's: plain, in English, as a
+//! test gateway's page is), the PSP webhook endpoint, the register's CSV export and the
+//! letter and permit PDFs. A bill's pay link (`/t/{slug}/pay/{id}`) and the status page after
+//! the PSP are the shop's (`civicpay-web`).
 
 use crate::http::{AppData, error_response, escape};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use civicpay_api::context::resolve_caller;
 use civicpay_api::{ApiError, payments};
-use civicpay_domain::audit::Actor;
 use civicpay_domain::{PaymentChannel, PaymentStatus, Permission};
 use civicpay_psp::{SandboxGateway, SandboxNext, TEST_CARDS};
-use civicpay_store::{PaymentFilter, PaymentRecord, TenantScope};
+use civicpay_store::{PaymentFilter, PaymentRecord};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/t/{slug}/pay/{id}", web::get().to(pay_page))
-        .route("/t/{slug}/pay/{id}", web::post().to(pay_start))
-        .route("/t/{slug}/payments.csv", web::get().to(export_csv))
+    cfg.route("/t/{slug}/payments.csv", web::get().to(export_csv))
         .route("/t/{slug}/letters/{id}.pdf", web::get().to(letter_pdf))
         .route("/t/{slug}/permits/{id}.pdf", web::get().to(permit_pdf))
         .route("/sandbox/checkout/{reference}", web::get().to(sandbox_page))
@@ -49,132 +47,6 @@ fn page_html(title: &str, body: &str, refresh_seconds: Option<u32>) -> String {
          <body><main><h1>{title}</h1>{body}</main></body></html>",
         title = escape(title)
     )
-}
-
-/// Helpers answer `Err` with the finished error page (boxed: a response is large).
-async fn scope_of(data: &AppData, slug: &str) -> Result<TenantScope, Box<HttpResponse>> {
-    match data.api.store.tenant_by_slug(slug).await {
-        Ok(Some(t)) => Ok(data.api.store.scope(t)),
-        Ok(None) => Err(Box::new(error_response(&ApiError::not_found(format!(
-            "unknown council {slug:?}"
-        ))))),
-        Err(e) => Err(Box::new(error_response(&ApiError::from(e)))),
-    }
-}
-
-/// The council of the path and the id in it, or the finished error page.
-async fn scope_and_id(
-    data: &AppData,
-    slug: &str,
-    raw_id: &str,
-) -> Result<(TenantScope, Uuid), Box<HttpResponse>> {
-    Ok((scope_of(data, slug).await?, parse_id(raw_id)?))
-}
-
-fn parse_id(raw: &str) -> Result<Uuid, Box<HttpResponse>> {
-    Uuid::parse_str(raw).map_err(|_| {
-        Box::new(error_response(&ApiError::not_found(format!(
-            "no such payment: {raw}"
-        ))))
-    })
-}
-
-/// The pay link of a payment request: what it is for, and a button to pay.
-async fn pay_page(data: web::Data<AppData>, path: web::Path<(String, String)>) -> HttpResponse {
-    let (slug, id) = path.into_inner();
-    let (scope, id) = match scope_and_id(&data, &slug, &id).await {
-        Ok(found) => found,
-        Err(r) => return *r,
-    };
-    let request = match scope.payment_request(id).await {
-        Ok(r) => r,
-        Err(e) => return error_response(&ApiError::from(e)),
-    };
-    let council = escape(scope.tenant().display_name(&scope.tenant().default_locale));
-    let rows: String = request
-        .lines
-        .iter()
-        .map(|l| {
-            format!(
-                "<tr><td>{}</td><td>{}</td><td class=\"amount\">{}</td></tr>",
-                escape(&l.description),
-                l.quantity,
-                l.line_total
-            )
-        })
-        .collect();
-    let action = if request.status == "open" {
-        format!(
-            "<form method=\"post\"><p><label>E-mail for the receipt (optional) <input type=\"email\" name=\"email\" autocomplete=\"email\"></label></p>\
-             <button type=\"submit\">Pay {}</button></form>",
-            civicpay_money::Money::new(request.outstanding(), request.amount.currency())
-        )
-    } else {
-        format!(
-            "<p><strong>This payment request is {}.</strong></p>",
-            escape(&request.status)
-        )
-    };
-    page(
-        &format!("{council}: {}", request.description),
-        &format!(
-            "<p>Reference <strong>{}</strong>{}</p><table><tr><th>Item</th><th>Qty</th><th class=\"amount\">Amount</th></tr>{rows}\
-             <tr><th colspan=\"2\">Total</th><th class=\"amount\">{}</th></tr></table>{action}",
-            escape(&request.reference),
-            request
-                .due_date
-                .map(|d| format!(", due {d}"))
-                .unwrap_or_default(),
-            request.amount,
-        ),
-    )
-}
-
-#[derive(Deserialize)]
-struct PayForm {
-    email: Option<String>,
-}
-
-/// Starts the payment and sends the browser to the PSP's hosted page.
-async fn pay_start(
-    data: web::Data<AppData>,
-    path: web::Path<(String, String)>,
-    form: web::Form<PayForm>,
-) -> HttpResponse {
-    let (slug, id) = path.into_inner();
-    let (scope, id) = match scope_and_id(&data, &slug, &id).await {
-        Ok(found) => found,
-        Err(r) => return *r,
-    };
-    let email = match form
-        .email
-        .as_deref()
-        .map(str::trim)
-        .filter(|e| !e.is_empty())
-    {
-        Some(e) => match civicpay_domain::Email::parse(e) {
-            Ok(e) => Some(e.to_string()),
-            Err(err) => return error_response(&ApiError::bad_input(format!("email: {err}"))),
-        },
-        None => None,
-    };
-    match payments::start_checkout(
-        &data.api,
-        &scope,
-        &[id],
-        None,
-        email,
-        PaymentChannel::ApiRequest,
-        civicpay_psp::CaptureMode::Automatic,
-        &Actor::System,
-    )
-    .await
-    {
-        Ok((_, redirect)) => HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, redirect))
-            .finish(),
-        Err(e) => error_response(&e),
-    }
 }
 
 fn sandbox(data: &AppData) -> Result<&SandboxGateway, Box<HttpResponse>> {

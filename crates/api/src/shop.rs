@@ -114,3 +114,29 @@ pub async fn checkout_my_bills(
     )
     .await
 }
+
+/// Pays bill `bill_id` from its pay link (`payUrl`, sent by the council's system): whoever
+/// holds the link may pay it, logged in or not, as with a giro slip. The bill must still be
+/// open (CONFLICT otherwise); the answer is the payment and the PSP page to send the browser to.
+pub async fn checkout_pay_link(
+    req: &RequestContext,
+    scope: &TenantScope,
+    bill_id: Uuid,
+    customer_email: Option<String>,
+) -> ApiResult<(PaymentRecord, String)> {
+    let actor = match &req.caller {
+        Caller::Anonymous => civicpay_domain::audit::Actor::System,
+        caller => caller.actor(),
+    };
+    payments::start_checkout(
+        &req.state,
+        scope,
+        &[bill_id],
+        None,
+        customer_email,
+        PaymentChannel::ApiRequest,
+        civicpay_psp::CaptureMode::Automatic,
+        &actor,
+    )
+    .await
+}

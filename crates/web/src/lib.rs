@@ -21,6 +21,7 @@ mod i18n;
 mod login;
 mod mine;
 mod page;
+mod paylink;
 
 use actix_web::web;
 use civicpay_api::ApiState;
@@ -147,6 +148,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(catalogue::apply),
         )
         .route("/t/{slug}/zones.geojson", web::get().to(catalogue::zones))
+        .route("/t/{slug}/pay/{id}", web::get().to(paylink::show))
+        .route("/t/{slug}/pay/{id}", web::post().to(paylink::start))
         .route("/t/{slug}/basket", web::get().to(basket::show))
         .route("/t/{slug}/basket/add", web::post().to(basket::add))
         .route("/t/{slug}/basket/remove", web::post().to(basket::remove))

@@ -24,7 +24,7 @@ pub(crate) const SESSION_COOKIE: &str = "civicpay_session";
 /// At most this many items in a basket: one checkout, one PSP payment.
 pub(crate) const BASKET_LIMIT: usize = 20;
 
-const TEMPLATES: [(&str, &str); 14] = [
+const TEMPLATES: [(&str, &str); 15] = [
     ("base.html", include_str!("../templates/base.html")),
     ("macros.html", include_str!("../templates/macros.html")),
     ("home.html", include_str!("../templates/home.html")),
@@ -47,6 +47,7 @@ const TEMPLATES: [(&str, &str); 14] = [
         include_str!("../templates/my_payments.html"),
     ),
     ("login.html", include_str!("../templates/login.html")),
+    ("pay_link.html", include_str!("../templates/pay_link.html")),
     ("error.html", include_str!("../templates/error.html")),
 ];
 

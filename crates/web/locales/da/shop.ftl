@@ -208,3 +208,10 @@ error-forbidden = Det har du ikke adgang til.
 error-not-found = Vi kunne ikke finde det, du leder efter.
 error-conflict = Det kan ikke lade sig gøre lige nu.
 error-internal = Der skete en fejl hos os. Der er ikke trukket noget. Prøv igen om lidt.
+
+# The pay link of a bill (/pay/{id}), as a council system sends it
+paylink-from = En regning fra { $council }. Du kan betale den her uden at logge ind.
+paylink-lines = Hvad regningen dækker
+paylink-quantity = Antal
+paylink-add-to-basket = Læg i min kurv i stedet
+paylink-not-open = Regningen kan ikke betales her (status: { $status }).

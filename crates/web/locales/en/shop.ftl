@@ -208,3 +208,10 @@ error-forbidden = You may not do that.
 error-not-found = We could not find that.
 error-conflict = That cannot be done right now.
 error-internal = Something went wrong on our side. Nothing was charged; please try again in a moment.
+
+# The pay link of a bill (/pay/{id}), as a council system sends it
+paylink-from = A bill from { $council }. You can pay it here without logging in.
+paylink-lines = What the bill is for
+paylink-quantity = Quantity
+paylink-add-to-basket = Add to my basket instead
+paylink-not-open = This bill cannot be paid here (status: { $status }).

@@ -208,3 +208,10 @@ error-forbidden = U hebt hiervoor geen toestemming.
 error-not-found = Wij konden dit niet vinden.
 error-conflict = Dit kan nu niet.
 error-internal = Er ging bij ons iets mis. Er is niets afgeschreven. Probeer het over een moment opnieuw.
+
+# The pay link of a bill (/pay/{id}), as a council system sends it
+paylink-from = Een rekening van { $council }. U kunt hem hier betalen zonder in te loggen.
+paylink-lines = Waar de rekening voor is
+paylink-quantity = Aantal
+paylink-add-to-basket = Liever in mijn winkelmandje
+paylink-not-open = Deze rekening kunt u hier niet betalen (status: { $status }).

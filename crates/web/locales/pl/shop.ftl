@@ -208,3 +208,10 @@ error-forbidden = Brak uprawnień do wykonania tej czynności.
 error-not-found = Nie znaleziono szukanej strony.
 error-conflict = Tej czynności nie można teraz wykonać.
 error-internal = Wystąpił błąd po naszej stronie. Nie pobrano żadnych środków. Prosimy spróbować ponownie za chwilę.
+
+# The pay link of a bill (/pay/{id}), as a council system sends it
+paylink-from = Rachunek od: { $council }. Możesz go tu zapłacić bez logowania.
+paylink-lines = Za co jest rachunek
+paylink-quantity = Ilość
+paylink-add-to-basket = Zamiast tego dodaj do koszyka
+paylink-not-open = Tego rachunku nie można tu zapłacić (status: { $status }).
