@@ -63,6 +63,11 @@ fn login_toml(issuer: &str, client_id: &str, secret_env: Option<&str>, labels: &
 /// The demo councils copied, Copenhagen and Odense with an eID log-in at the fake provider
 /// (Copenhagen a confidential client, Odense a public one), applied to a fresh SQLite database.
 async fn setup() -> Setup {
+    setup_with("").await
+}
+
+/// [`setup`] with `extra` lines added to Copenhagen's `login.toml` (before its labels).
+async fn setup_with(extra: &str) -> Setup {
     let fake = FakeProvider::start(CPR).await;
     // Copenhagen's token requests must carry its secret.
     fake.require_client_secret("civicpay-kobenhavn", CLIENT_SECRET);
@@ -72,16 +77,14 @@ async fn setup() -> Setup {
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tenants"),
         &tenants,
     );
-    std::fs::write(
-        tenants.join("kobenhavn/login.toml"),
-        login_toml(
-            &fake.issuer,
-            "civicpay-kobenhavn",
-            Some(CLIENT_SECRET_ENV),
-            "da = \"Log ind med MitID\"\nen = \"Log in with MitID\"\n",
-        ),
+    let kobenhavn_login = login_toml(
+        &fake.issuer,
+        "civicpay-kobenhavn",
+        Some(CLIENT_SECRET_ENV),
+        "da = \"Log ind med MitID\"\nen = \"Log in with MitID\"\n",
     )
-    .unwrap();
+    .replacen("\n\n[label]", &format!("\n{extra}\n[label]"), 1);
+    std::fs::write(tenants.join("kobenhavn/login.toml"), kobenhavn_login).unwrap();
     std::fs::write(
         tenants.join("odense/login.toml"),
         login_toml(
@@ -401,4 +404,83 @@ async fn a_missing_client_secret_is_a_configuration_problem() {
     assert!(e.message.contains("not set up correctly"), "{}", e.message);
     // Odense needs no secret.
     assert!(begin_oidc_login(&state, &s.odense, None).await.is_ok());
+}
+
+const CVR_CLAIM: &str = "dk:gov:saml:attribute:CvrNumberIdentifier";
+
+#[tokio::test]
+async fn a_business_eid_logs_the_person_in_for_the_company_it_names() {
+    let s = setup_with(&format!("company_id_claim = \"{CVR_CLAIM}\"\n")).await;
+    // A person's own log-in: no company claim in the token.
+    let (pending, code, state) = begin_and_authorize(&s, &s.kobenhavn, None).await;
+    let (own, _, _) = finish_oidc_login(&s.state, &s.kobenhavn, &pending, &code, &state)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(own.company, None);
+
+    // MitID Erhverv: the token names the company the person logs in for.
+    s.fake.behave(|b| {
+        b.extra_claims
+            .insert(CVR_CLAIM.into(), serde_json::json!("31022142"));
+    });
+    let (pending, code, state) = begin_and_authorize(&s, &s.kobenhavn, None).await;
+    let (firm, token, _) = finish_oidc_login(&s.state, &s.kobenhavn, &pending, &code, &state)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let company = firm.company.clone().expect("a company session");
+    assert_eq!(company.company_id, "31022142");
+    assert_eq!(
+        company.name, "Nørrebro Blomster ApS",
+        "from the business register"
+    );
+    let cvr = civicpay_registries::CompanyId::parse(IdCountry::Denmark, "31022142").unwrap();
+    assert_eq!(firm.holder_key, s.state.eligibility.company_pseudonym(&cvr));
+    assert_ne!(
+        firm.holder_key, own.holder_key,
+        "the company's permits, not the person's"
+    );
+    assert_eq!(firm.name, own.name, "the person who acts");
+    assert_eq!(
+        s.state.sessions.get(&token).await.unwrap(),
+        Some(Session::Citizen(firm))
+    );
+
+    // A company number the register does not know is named by its number.
+    s.fake.behave(|b| {
+        b.extra_claims
+            .insert(CVR_CLAIM.into(), serde_json::json!("10000009"));
+    });
+    let (pending, code, state) = begin_and_authorize(&s, &s.kobenhavn, None).await;
+    let (unknown, _, _) = finish_oidc_login(&s.state, &s.kobenhavn, &pending, &code, &state)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(unknown.company.unwrap().name, "CVR 10000009");
+
+    // A number that is not a CVR number refuses the log-in, saying why.
+    s.fake.behave(|b| {
+        b.extra_claims
+            .insert(CVR_CLAIM.into(), serde_json::json!("12345678"));
+    });
+    let (pending, code, state) = begin_and_authorize(&s, &s.kobenhavn, None).await;
+    assert_refused(
+        finish_oidc_login(&s.state, &s.kobenhavn, &pending, &code, &state).await,
+        "company number",
+    );
+}
+
+#[tokio::test]
+async fn without_a_company_claim_configured_the_claim_is_ignored() {
+    let s = setup().await;
+    s.fake.behave(|b| {
+        b.extra_claims
+            .insert(CVR_CLAIM.into(), serde_json::json!("31022142"));
+    });
+    let (pending, code, state) = begin_and_authorize(&s, &s.kobenhavn, None).await;
+    let (session, _, _) = finish_oidc_login(&s.state, &s.kobenhavn, &pending, &code, &state)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(
+        session.company, None,
+        "the council does not offer company log-in"
+    );
 }
