@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod csp;
+mod first_render;
 mod keyboard;
 mod pay_journey;
 mod shop_journeys;
