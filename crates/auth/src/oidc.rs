@@ -727,10 +727,15 @@ mod tests {
             subject: "s".into(),
             national_id: "0101701234".into(),
             name: None,
+            company_id: Some("31022142".into()),
             issuer: "i".into(),
             acr: None,
         };
         assert!(!format!("{identity:?}").contains("0101701234"));
+        assert!(
+            format!("{identity:?}").contains("31022142"),
+            "company numbers are public"
+        );
         let pending = PendingLogin {
             state: "st".into(),
             nonce: "secret-nonce".into(),
