@@ -205,7 +205,7 @@ async fn start_login(e: &EidApp, client: &reqwest::Client) -> (String, String) {
 /// The callback answered 401 with the shop's error page saying that the log-in did not succeed
 /// (in English, or Danish at Odense, which has no other language) and `why`, set no session,
 /// and cleared the pending-login cookie.
-async fn assert_refused(r: reqwest::Response, why: &str) {
+async fn assert_refused(r: reqwest::Response, why: &str) -> String {
     assert_eq!(r.status().as_u16(), 401);
     let session = set_cookie(&r, "civicpay_session");
     assert!(session.is_none(), "a session cookie was set: {session:?}");
@@ -222,6 +222,7 @@ async fn assert_refused(r: reqwest::Response, why: &str) {
     );
     assert!(html.contains(why), "expected {why:?} in {html}");
     assert!(!html.contains(CPR), "no national id on the page");
+    html
 }
 
 #[tokio::test]
@@ -450,8 +451,19 @@ async fn a_person_who_cancels_at_the_broker_is_told_and_not_logged_in() {
     assert!(callback.contains("error=access_denied"), "{callback}");
     assert!(!callback.contains("code="), "{callback}");
     let r = client.get(&callback).send().await.unwrap();
-    let html_escaped = "The user cancelled &lt;b&gt;the log-in&lt;&#x2F;b&gt;";
-    assert_refused(r, html_escaped).await;
+    // Our own sentence, never the provider's (or a link-crafter's) text.
+    let html = assert_refused(r, "you cancelled it at the eID provider").await;
+    assert!(!html.contains("The user cancelled"), "{html}");
+    // A crafted link with someone's own words: only the sanitised error code is shown.
+    let crafted = format!(
+        "{}/t/kobenhavn/login/callback?error=server_error%3Cb%3E&error_description=Call+0800+123+to+verify",
+        e.app.address
+    );
+    let r = client.get(&crafted).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("(error server_errorb)"), "{html}");
+    assert!(!html.contains("Call 0800"), "not shown: {html}");
     assert_eq!(my_profile(&e, &client, "kobenhavn").await, Value::Null);
     // Only the page was refused: logging in again works.
     e.fake.behave(|b| b.access_denied = None);

@@ -172,8 +172,31 @@ pub(crate) async fn callback(
         response
     };
     if let Some(error) = &query.error {
-        let detail = query.error_description.as_deref().unwrap_or(error);
-        return failed(&page, detail);
+        // The provider's own text is never shown: anyone can craft this URL, and a council's
+        // page must not carry a stranger's words. A known code gets our translated sentence,
+        // any other only its (sanitised) code; the pending login is used up either way.
+        if let Some(token) = page.req.cookie(citizen_login::PENDING_LOGIN_COOKIE)
+            && let Err(e) = page
+                .shop
+                .api
+                .sessions
+                .take_pending_login(token.value())
+                .await
+        {
+            tracing::warn!(error = %e, "a cancelled eID log-in could not be cleared");
+        }
+        let code: String = error
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .take(40)
+            .collect();
+        tracing::info!(provider_error = %code, description = ?query.error_description, "the eID provider sent the person back without a log-in");
+        let detail = if code == "access_denied" {
+            page.t("login-cancelled")
+        } else {
+            page.t_with("login-provider-error", &[("code", &code)])
+        };
+        return failed(&page, &detail);
     }
     let pending = page
         .req
@@ -194,7 +217,11 @@ pub(crate) async fn callback(
             }
             with_session(response, secure, &token)
         }
-        Err(e) => failed(&page, &e.message),
+        Err(e) => {
+            // In the citizen's language, with the technical reason for the helpdesk after it.
+            let detail = page.t_with("login-refused", &[("reason", &e.message)]);
+            failed(&page, &detail)
+        }
     }
 }
 

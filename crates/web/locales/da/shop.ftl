@@ -197,6 +197,9 @@ login-company-person = Hvem logger ind
 login-pick-person = Vælg den person, du vil logge ind som.
 login-failed = Du blev ikke logget ind: { $detail }
 login-no-pending = login blev startet i en anden browser eller tog for lang tid. Start forfra.
+login-cancelled = du afbrød det hos eID-udbyderen. Du kan starte forfra, når du vil.
+login-provider-error = eID-udbyderen kunne ikke gennemføre det (fejl { $code }). Prøv igen om lidt.
+login-refused = svaret fra eID-udbyderen kunne ikke godkendes. Prøv igen; sker det igen, så kontakt kommunen. (Teknisk årsag: { $reason })
 
 ## Fejl
 error-title = Der skete en fejl

@@ -197,6 +197,9 @@ login-company-person = Who logs in
 login-pick-person = Choose a person to log in as.
 login-failed = The log-in did not succeed: { $detail }
 login-no-pending = the log-in was started in another browser or took too long; start again.
+login-cancelled = you cancelled it at the eID provider. You can start again whenever you like.
+login-provider-error = the eID provider could not complete it (error { $code }). Try again in a moment.
+login-refused = the eID provider's answer could not be accepted. Try again; if it happens again, contact the council. (Technical reason: { $reason })
 
 ## Errors
 error-title = Something went wrong

@@ -197,6 +197,9 @@ login-company-person = Wie logt in
 login-pick-person = Kies met welke persoon u wilt inloggen.
 login-failed = Inloggen is niet gelukt: { $detail }
 login-no-pending = het inloggen is in een andere browser gestart of duurde te lang. Begin opnieuw.
+login-cancelled = u heeft het bij de eID-aanbieder afgebroken. U kunt altijd opnieuw beginnen.
+login-provider-error = de eID-aanbieder kon het niet afronden (fout { $code }). Probeer het zo opnieuw.
+login-refused = het antwoord van de eID-aanbieder kon niet worden geaccepteerd. Probeer het opnieuw; gebeurt het weer, neem dan contact op met de gemeente. (Technische reden: { $reason })
 
 ## Foutmeldingen
 error-title = Er ging iets mis

@@ -197,6 +197,9 @@ login-company-person = Kto się loguje
 login-pick-person = Wybierz osobę do zalogowania.
 login-failed = Logowanie nie powiodło się: { $detail }
 login-no-pending = logowanie rozpoczęto w innej przeglądarce lub trwało zbyt długo; należy zacząć od nowa.
+login-cancelled = przerwano je u dostawcy e-identyfikacji. Możesz zacząć od nowa w dowolnej chwili.
+login-provider-error = dostawca e-identyfikacji nie mógł go dokończyć (błąd { $code }). Spróbuj ponownie za chwilę.
+login-refused = odpowiedzi dostawcy e-identyfikacji nie można było przyjąć. Spróbuj ponownie; jeśli to się powtórzy, skontaktuj się z urzędem. (Przyczyna techniczna: { $reason })
 
 ## Błędy
 error-title = Wystąpił błąd
