@@ -5,63 +5,34 @@
 
 use crate::context::{Caller, RequestContext};
 use crate::error::{ApiError, ApiResult};
+use crate::i18n;
 use civicpay_domain::{Locale, Permission, PermitStatus};
 use civicpay_store::{PermitRecord, TenantScope};
 use uuid::Uuid;
 
+/// The permit's labels in `lang` (`documents.ftl`).
 struct Labels {
-    plate: &'static str,
-    temporary: &'static str,
-    zone: &'static str,
-    valid_from: &'static str,
-    valid_to: &'static str,
-    holder: &'static str,
-    number: &'static str,
-    footer: &'static str,
+    plate: String,
+    temporary: String,
+    zone: String,
+    valid_from: String,
+    valid_to: String,
+    holder: String,
+    number: String,
+    footer: String,
 }
 
 fn labels(lang: &str) -> Labels {
-    match lang {
-        "da" => Labels {
-            plate: "Nummerplade",
-            temporary: "Midlertidigt køretøj",
-            zone: "Zone",
-            valid_from: "Gyldig fra",
-            valid_to: "Gyldig til",
-            holder: "Indehaver",
-            number: "Licensnr.",
-            footer: "Licensen kontrolleres elektronisk på nummerpladen; du behøver ikke lægge den i bilen.",
-        },
-        "nl" => Labels {
-            plate: "Kenteken",
-            temporary: "Vervangend voertuig",
-            zone: "Zone",
-            valid_from: "Geldig vanaf",
-            valid_to: "Geldig tot en met",
-            holder: "Houder",
-            number: "Vergunningnr.",
-            footer: "De vergunning wordt elektronisch op kenteken gecontroleerd.",
-        },
-        "pl" => Labels {
-            plate: "Numer rejestracyjny",
-            temporary: "Pojazd zastępczy",
-            zone: "Strefa",
-            valid_from: "Ważne od",
-            valid_to: "Ważne do",
-            holder: "Posiadacz",
-            number: "Nr zezwolenia",
-            footer: "Zezwolenie jest sprawdzane elektronicznie po numerze rejestracyjnym.",
-        },
-        _ => Labels {
-            plate: "Plate",
-            temporary: "Temporary vehicle",
-            zone: "Zone",
-            valid_from: "Valid from",
-            valid_to: "Valid until",
-            holder: "Holder",
-            number: "Permit no.",
-            footer: "The permit is checked electronically by the plate; there is nothing to display in the car.",
-        },
+    let t = |key| i18n::text(lang, key, &[]);
+    Labels {
+        plate: t("permit-plate"),
+        temporary: t("permit-temporary-vehicle"),
+        zone: t("permit-zone"),
+        valid_from: t("permit-valid-from"),
+        valid_to: t("permit-valid-to"),
+        holder: t("permit-holder"),
+        number: t("permit-number"),
+        footer: t("permit-footer"),
     }
 }
 
@@ -104,30 +75,19 @@ pub async fn permit_pdf(
     let lang = locale.as_str().split('-').next().unwrap_or("en");
     let text = labels(lang);
     let product = scope.product(permit.product_id).await?;
-    let date = |d: Option<chrono::NaiveDate>| {
-        d.map(|d| match lang {
-            "en" => d.format("%-d %B %Y").to_string(),
-            _ => d.format("%d.%m.%Y").to_string(),
-        })
-        .unwrap_or_default()
-    };
-    let mut fields = vec![(
-        text.plate.to_owned(),
-        permit.plate.clone().unwrap_or_default(),
-    )];
+    let date =
+        |d: Option<chrono::NaiveDate>| d.map(|d| i18n::format_date(d, lang)).unwrap_or_default();
+    let mut fields = vec![(text.plate, permit.plate.clone().unwrap_or_default())];
     if let (Some(plate), Some(until)) = (&permit.temporary_plate, permit.temporary_until) {
-        fields.push((
-            text.temporary.to_owned(),
-            format!("{plate} – {}", date(Some(until))),
-        ));
+        fields.push((text.temporary, format!("{plate} – {}", date(Some(until)))));
     }
     if let Some(zone) = &permit.zone_code {
-        fields.push((text.zone.to_owned(), zone.clone()));
+        fields.push((text.zone, zone.clone()));
     }
-    fields.push((text.valid_from.to_owned(), date(permit.valid_from)));
-    fields.push((text.valid_to.to_owned(), date(permit.valid_to)));
+    fields.push((text.valid_from, date(permit.valid_from)));
+    fields.push((text.valid_to, date(permit.valid_to)));
     fields.push((
-        text.holder.to_owned(),
+        text.holder,
         match &permit.holder_name {
             Some(name) => format!("{name} ({})", permit.holder_display),
             None => permit.holder_display.clone(),
@@ -141,88 +101,54 @@ pub async fn permit_pdf(
         },
         title: product.name.get(locale, &tenant.default_locale).to_owned(),
         fields,
-        permit_number_label: text.number.to_owned(),
+        permit_number_label: text.number,
         permit_number: permit.id.simple().to_string(),
-        footer: Some(text.footer.to_owned()),
+        footer: Some(text.footer),
     };
     civicpay_documents::render_permit(&document).map_err(ApiError::internal)
 }
 
+/// The receipt's words in `lang` (`documents.ftl`); `gateway` names the PSP it was paid
+/// through.
 struct ReceiptText {
-    title: &'static str,
-    labels: [&'static str; 8],
-    vat_included: &'static str,
-    refunded: &'static str,
-    paid_via: &'static str,
+    title: String,
+    labels: civicpay_documents::ReceiptLabels,
+    vat_included: String,
+    refunded: String,
+    paid_via: String,
 }
 
-fn receipt_text(lang: &str) -> ReceiptText {
-    match lang {
-        "da" => ReceiptText {
-            title: "Kvittering",
-            labels: [
-                "Kvitteringsnr.",
-                "Dato",
-                "Betalingsmåde",
-                "Beskrivelse",
-                "Antal",
-                "Moms",
-                "Beløb",
-                "I alt",
-            ],
-            vat_included: "Heraf moms",
-            refunded: "Tilbagebetalt",
-            paid_via: "Betalt via",
+fn receipt_text(lang: &str, gateway: &str) -> ReceiptText {
+    let t = |key| i18n::text(lang, key, &[]);
+    ReceiptText {
+        title: t("receipt-title"),
+        labels: civicpay_documents::ReceiptLabels {
+            reference: t("receipt-number"),
+            issued_at: t("receipt-date"),
+            payment_method: t("receipt-payment-method"),
+            description: t("receipt-description"),
+            quantity: t("receipt-quantity"),
+            vat: t("receipt-vat"),
+            amount: t("receipt-amount"),
+            total: t("receipt-total"),
         },
-        "nl" => ReceiptText {
-            title: "Betalingsbewijs",
-            labels: [
-                "Bewijsnr.",
-                "Datum",
-                "Betaalwijze",
-                "Omschrijving",
-                "Aantal",
-                "Btw",
-                "Bedrag",
-                "Totaal",
-            ],
-            vat_included: "Waarvan btw",
-            refunded: "Terugbetaald",
-            paid_via: "Betaald via",
-        },
-        "pl" => ReceiptText {
-            title: "Potwierdzenie zapłaty",
-            labels: [
-                "Nr potwierdzenia",
-                "Data",
-                "Metoda płatności",
-                "Opis",
-                "Ilość",
-                "VAT",
-                "Kwota",
-                "Razem",
-            ],
-            vat_included: "W tym VAT",
-            refunded: "Zwrócono",
-            paid_via: "Zapłacono przez",
-        },
-        _ => ReceiptText {
-            title: "Receipt",
-            labels: [
-                "Receipt no.",
-                "Date",
-                "Payment method",
-                "Description",
-                "Qty",
-                "VAT",
-                "Amount",
-                "Total",
-            ],
-            vat_included: "Of which VAT",
-            refunded: "Refunded",
-            paid_via: "Paid via",
-        },
+        vat_included: t("receipt-vat-included"),
+        refunded: t("receipt-refunded"),
+        paid_via: i18n::text(lang, "receipt-paid-via", &[("gateway", gateway)]),
     }
+}
+
+/// When a receipt's payment was made, in `lang`: the date as the language writes it and the
+/// time (`receipt-paid-at`).
+fn paid_at_text(at: chrono::NaiveDateTime, lang: &str) -> String {
+    i18n::text(
+        lang,
+        "receipt-paid-at",
+        &[
+            ("date", &i18n::format_date(at.date(), lang)),
+            ("time", &at.format("%H:%M").to_string()),
+        ],
+    )
 }
 
 /// The receipt of a payment as a one-page PDF in `locale`: its lines, the total and the VAT
@@ -245,7 +171,7 @@ pub async fn receipt_pdf(
     }
     let tenant = scope.tenant();
     let lang = locale.language();
-    let text = receipt_text(lang);
+    let text = receipt_text(lang, &payment.gateway);
     let money = |m: civicpay_money::Money| civicpay_money::format_money(m, lang);
     let paid_at = detail
         .events
@@ -254,10 +180,7 @@ pub async fn receipt_pdf(
         .find(|e| e.to_status == PaymentStatus::Captured.as_str())
         .map_or(payment.updated_at, |e| e.created_at);
     let local = paid_at.with_timezone(&tenant.timezone);
-    let issued_at = match lang {
-        "en" => local.format("%-d %B %Y, %H:%M").to_string(),
-        _ => local.format("%d.%m.%Y %H:%M").to_string(),
-    };
+    let issued_at = paid_at_text(local.naive_local(), lang);
     let vat_total = detail
         .lines
         .iter()
@@ -266,37 +189,18 @@ pub async fn receipt_pdf(
             |sum, l| sum.checked_add(l.vat),
         )
         .map_err(ApiError::internal)?;
-    let mut vat_summary = vec![(text.vat_included.to_owned(), money(vat_total))];
+    let mut vat_summary = vec![(text.vat_included, money(vat_total))];
     if payment.refunded.amount_minor() > 0 {
-        vat_summary.push((text.refunded.to_owned(), money(payment.refunded)));
+        vat_summary.push((text.refunded, money(payment.refunded)));
     }
-    let [
-        reference,
-        issued,
-        method,
-        description,
-        quantity,
-        vat,
-        amount,
-        total,
-    ] = text.labels;
     let receipt = civicpay_documents::Receipt {
         branding: civicpay_documents::Branding {
             council_name: tenant.name.get(locale, &tenant.default_locale).to_owned(),
             primary_color: tenant.branding["primary_color"].as_str().map(str::to_owned),
             contact: tenant.branding["support_email"].as_str().map(str::to_owned),
         },
-        title: text.title.to_owned(),
-        labels: civicpay_documents::ReceiptLabels {
-            reference: reference.into(),
-            issued_at: issued.into(),
-            payment_method: method.into(),
-            description: description.into(),
-            quantity: quantity.into(),
-            vat: vat.into(),
-            amount: amount.into(),
-            total: total.into(),
-        },
+        title: text.title,
+        labels: text.labels,
         reference: payment.reference.clone(),
         issued_at,
         payment_method: payment.method.clone().unwrap_or_else(|| "card".into()),
@@ -312,7 +216,81 @@ pub async fn receipt_pdf(
             .collect(),
         total: money(payment.captured),
         vat_summary,
-        footer_lines: vec![format!("{} {}", text.paid_via, payment.gateway)],
+        footer_lines: vec![text.paid_via],
     };
     civicpay_documents::render_receipt(&receipt).map_err(ApiError::internal)
+}
+
+/// Every text of the permit and the receipt in `lang`, for the tests of `i18n`.
+#[cfg(test)]
+pub(crate) fn all_texts(lang: &str) -> Vec<String> {
+    let Labels {
+        plate,
+        temporary,
+        zone,
+        valid_from,
+        valid_to,
+        holder,
+        number,
+        footer,
+    } = labels(lang);
+    let ReceiptText {
+        title,
+        labels,
+        vat_included,
+        refunded,
+        paid_via,
+    } = receipt_text(lang, "sandbox");
+    let paid_at = chrono::NaiveDate::from_ymd_opt(2026, 12, 2)
+        .and_then(|d| d.and_hms_opt(14, 5, 0))
+        .unwrap_or_default();
+    vec![
+        plate,
+        temporary,
+        zone,
+        valid_from,
+        valid_to,
+        holder,
+        number,
+        footer,
+        title,
+        labels.reference,
+        labels.issued_at,
+        labels.payment_method,
+        labels.description,
+        labels.quantity,
+        labels.vat,
+        labels.amount,
+        labels.total,
+        vat_included,
+        refunded,
+        paid_via,
+        paid_at_text(paid_at, lang),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_permit_and_the_receipt_speak_the_language() {
+        let l = labels("da");
+        assert_eq!(l.number, "Licensnr.");
+        assert_eq!(
+            l.footer,
+            "Licensen kontrolleres elektronisk på nummerpladen; du behøver ikke lægge den i bilen."
+        );
+        assert_eq!(labels("nl").valid_to, "Geldig tot en met");
+        let r = receipt_text("pl", "sandbox");
+        assert_eq!(r.title, "Potwierdzenie zapłaty");
+        assert_eq!(r.paid_via, "Zapłacono przez sandbox");
+        assert_eq!(receipt_text("en", "stripe").paid_via, "Paid via stripe");
+        assert_eq!(receipt_text("xx", "stripe").labels.quantity, "Qty");
+        let at = chrono::NaiveDate::from_ymd_opt(2026, 12, 2)
+            .and_then(|d| d.and_hms_opt(9, 5, 0))
+            .unwrap_or_default();
+        assert_eq!(paid_at_text(at, "en"), "2 December 2026, 09:05");
+        assert_eq!(paid_at_text(at, "da"), "2. december 2026 09:05");
+    }
 }

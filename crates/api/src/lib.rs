@@ -8,6 +8,7 @@ pub mod context;
 pub mod documents;
 pub mod eligibility;
 pub mod error;
+pub mod i18n;
 pub mod payments;
 pub mod permits;
 pub mod rematch;

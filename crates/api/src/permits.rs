@@ -9,6 +9,7 @@
 use crate::context::RequestContext;
 use crate::eligibility::{self, EligibilityCheck};
 use crate::error::{ApiError, ApiResult};
+use crate::i18n;
 use crate::payments;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use civicpay_domain::audit::Actor;
@@ -60,52 +61,25 @@ pub struct ApplyInput<'a> {
     pub company_id: Option<&'a str>,
 }
 
-/// The localized text of a price line's label (`price.*` keys of the domain's quotes).
+/// The price lines' labels (`price.*` keys of the domain's quotes) and their texts' keys in
+/// `prices.ftl`.
+const PRICE_LABELS: [(&str, &str); 8] = [
+    (labels::BASE, "price-base"),
+    (labels::EMISSION, "price-emission"),
+    (labels::DELIVERY_FEE, "price-delivery-fee"),
+    (labels::CORRECTION_FEE, "price-correction-fee"),
+    (labels::EXTENSION, "price-extension"),
+    (labels::REFUND_UNUSED, "price-refund-unused"),
+    (labels::ZONE_CHANGE_OLD, "price-zone-change-old-zone"),
+    (labels::ZONE_CHANGE_NEW, "price-zone-change-new-zone"),
+];
+
+/// The localized text of a price line's label; an unknown label as it is.
 fn price_label(key: &str, locale: &Locale) -> String {
-    let lang = locale.as_str().split('-').next().unwrap_or("en");
-    let (da, nl, pl, en) = match key {
-        labels::BASE => ("Pris", "Prijs", "Cena", "Price"),
-        labels::EMISSION => (
-            "Tillæg/fradrag efter køretøjets miljøklasse",
-            "Toeslag/korting naar milieuklasse",
-            "Dopłata/zniżka wg klasy emisji",
-            "Adjustment for the vehicle's emission class",
-        ),
-        labels::DELIVERY_FEE => (
-            "Anbefalet brev",
-            "Aangetekende zending",
-            "List polecony",
-            "Registered letter",
-        ),
-        labels::CORRECTION_FEE => ("Gebyr", "Administratiekosten", "Opłata", "Fee"),
-        labels::EXTENSION => ("Forlængelse", "Verlenging", "Przedłużenie", "Extension"),
-        labels::REFUND_UNUSED => (
-            "Tilbagebetaling for ubrugt periode",
-            "Terugbetaling ongebruikte periode",
-            "Zwrot za niewykorzystany okres",
-            "Refund for the unused period",
-        ),
-        labels::ZONE_CHANGE_OLD => (
-            "Gammel zone, resten af perioden",
-            "Oude zone, rest van de periode",
-            "Stara strefa, reszta okresu",
-            "Old zone, rest of the period",
-        ),
-        labels::ZONE_CHANGE_NEW => (
-            "Ny zone, resten af perioden",
-            "Nieuwe zone, rest van de periode",
-            "Nowa strefa, reszta okresu",
-            "New zone, rest of the period",
-        ),
-        other => (other, other, other, other),
-    };
-    match lang {
-        "da" => da,
-        "nl" => nl,
-        "pl" => pl,
-        _ => en,
+    match PRICE_LABELS.iter().find(|(label, _)| *label == key) {
+        Some((_, text)) => i18n::text(locale.as_str(), text, &[]),
+        None => key.to_owned(),
     }
-    .to_owned()
 }
 
 /// The quote as stored with a permit or correction: every line with its localized label.
@@ -678,78 +652,46 @@ fn decision_email(
     rejected_because: Option<&str>,
 ) -> Option<civicpay_store::NewEmail> {
     let to = payment.as_ref()?.customer_email.clone()?;
-    let tenant = scope.tenant();
-    let lang = tenant
-        .default_locale
-        .as_str()
-        .split('-')
-        .next()
-        .unwrap_or("en");
-    let number = permit.id.simple().to_string();
-    let (subject, body) = match (lang, rejected_because) {
-        ("da", None) => (
-            "Din ansøgning er godkendt".to_owned(),
-            format!(
-                "Din ansøgning om {} (nr. {number}) er godkendt. Beløbet trækkes nu på dit kort, og licensen gælder fra i dag.",
-                permit.sku
-            ),
-        ),
-        ("da", Some(reason)) => (
-            "Din ansøgning er afvist".to_owned(),
-            format!(
-                "Din ansøgning om {} (nr. {number}) er afvist: {reason}\nDer er ikke trukket noget på dit kort; reservationen er frigivet.",
-                permit.sku
-            ),
-        ),
-        ("nl", None) => (
-            "Uw aanvraag is goedgekeurd".to_owned(),
-            format!(
-                "Uw aanvraag voor {} (nr. {number}) is goedgekeurd. Het bedrag wordt nu afgeschreven; de vergunning geldt vanaf vandaag.",
-                permit.sku
-            ),
-        ),
-        ("nl", Some(reason)) => (
-            "Uw aanvraag is afgewezen".to_owned(),
-            format!(
-                "Uw aanvraag voor {} (nr. {number}) is afgewezen: {reason}\nEr is niets afgeschreven; de reservering is vrijgegeven.",
-                permit.sku
-            ),
-        ),
-        ("pl", None) => (
-            "Twój wniosek został zatwierdzony".to_owned(),
-            format!(
-                "Twój wniosek o {} (nr {number}) został zatwierdzony. Kwota zostanie teraz pobrana; zezwolenie obowiązuje od dziś.",
-                permit.sku
-            ),
-        ),
-        ("pl", Some(reason)) => (
-            "Twój wniosek został odrzucony".to_owned(),
-            format!(
-                "Twój wniosek o {} (nr {number}) został odrzucony: {reason}\nNic nie zostało pobrane; blokada środków została zwolniona.",
-                permit.sku
-            ),
-        ),
-        (_, None) => (
-            "Your application is approved".to_owned(),
-            format!(
-                "Your application for {} (no. {number}) is approved. The amount is now charged to your card, and the permit is valid from today.",
-                permit.sku
-            ),
-        ),
-        (_, Some(reason)) => (
-            "Your application is rejected".to_owned(),
-            format!(
-                "Your application for {} (no. {number}) is rejected: {reason}\nNothing was charged; the reservation on your card is released.",
-                permit.sku
-            ),
-        ),
-    };
+    let (subject, body) = decision_text(
+        scope.tenant().default_locale.as_str(),
+        permit.sku.as_str(),
+        &permit.id.simple().to_string(),
+        rejected_because,
+    );
     Some(civicpay_store::NewEmail {
         to,
         subject,
         body,
         letter_id: None,
     })
+}
+
+/// The decision e-mail's subject and body in `lang` (`emails.ftl`) for the permit `sku` with
+/// the number `number`; `rejected_because`: the rejection's reason.
+fn decision_text(
+    lang: &str,
+    sku: &str,
+    number: &str,
+    rejected_because: Option<&str>,
+) -> (String, String) {
+    match rejected_because {
+        None => (
+            i18n::text(lang, "email-approved-subject", &[]),
+            i18n::text(
+                lang,
+                "email-approved-body",
+                &[("sku", sku), ("number", number)],
+            ),
+        ),
+        Some(reason) => (
+            i18n::text(lang, "email-rejected-subject", &[]),
+            i18n::text(
+                lang,
+                "email-rejected-body",
+                &[("sku", sku), ("number", number), ("reason", reason)],
+            ),
+        ),
+    }
 }
 
 /// Staff revoke a permit with a reason (no refund: a holder's cancellation refunds).
@@ -1458,4 +1400,56 @@ pub async fn expire_permits(state: &crate::context::ApiState) -> ApiResult<u64> 
         expired += state.store.scope(tenant).expire_permits().await?;
     }
     Ok(expired)
+}
+
+/// Every price label and decision e-mail in `lang`, for the tests of `i18n`.
+#[cfg(test)]
+pub(crate) fn all_texts(lang: &str) -> Vec<String> {
+    let Ok(locale) = Locale::parse(lang) else {
+        panic!("{lang} is not a locale");
+    };
+    let mut texts: Vec<String> = PRICE_LABELS
+        .iter()
+        .map(|(label, _)| price_label(label, &locale))
+        .collect();
+    let (subject, body) = decision_text(lang, "P-K1", "0190", None);
+    texts.extend([subject, body]);
+    let (subject, body) = decision_text(lang, "P-K1", "0190", Some("no agreement"));
+    texts.extend([subject, body]);
+    texts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn price_labels_and_decision_e_mails_speak_the_language() {
+        let (Ok(da), Ok(en_gb)) = (Locale::parse("da"), Locale::parse("en-GB")) else {
+            panic!("locales");
+        };
+        assert_eq!(price_label(labels::DELIVERY_FEE, &da), "Anbefalet brev");
+        assert_eq!(price_label("price.unknown", &da), "price.unknown");
+        assert_eq!(
+            price_label(labels::EMISSION, &en_gb),
+            "Adjustment for the vehicle's emission class"
+        );
+        assert_eq!(
+            decision_text("da", "P-K1", "0190", None),
+            (
+                "Din ansøgning er godkendt".to_owned(),
+                "Din ansøgning om P-K1 (nr. 0190) er godkendt. Beløbet trækkes nu på dit kort, og licensen gælder fra i dag.".to_owned()
+            )
+        );
+        assert_eq!(
+            decision_text(
+                "en",
+                "P-K1",
+                "0190",
+                Some("No car-share agreement on file.")
+            )
+            .1,
+            "Your application for P-K1 (no. 0190) is rejected: No car-share agreement on file.\nNothing was charged; the reservation on your card is released."
+        );
+    }
 }

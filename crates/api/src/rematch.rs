@@ -10,6 +10,7 @@
 use crate::context::{ApiState, Caller, RequestContext};
 use crate::eligibility::{self, CheckRequest};
 use crate::error::{ApiError, ApiResult};
+use crate::i18n;
 use chrono::Utc;
 use civicpay_domain::Locale;
 use civicpay_domain::audit::Actor;
@@ -308,50 +309,36 @@ async fn decide(
     })
 }
 
-/// The letter's words in the council's language.
+/// The deactivation letter's words in `lang` (`letters.ftl`), with the permit's values in
+/// them.
 struct LetterText {
-    subject: &'static str,
-    intro: &'static str,
-    because: &'static str,
-    next: &'static str,
-    closing: &'static str,
-    reference: &'static str,
+    subject: String,
+    paragraphs: Vec<String>,
+    reference: String,
+    closing: String,
 }
 
-fn letter_text(locale: &Locale) -> LetterText {
-    match locale.as_str().split('-').next().unwrap_or("en") {
-        "da" => LetterText {
-            subject: "Din parkeringslicens er inaktiveret",
-            intro: "Vi har kontrolleret din licens mod folkeregistret og køretøjsregistret. Licensen er inaktiveret fra i dag.",
-            because: "Begrundelse:",
-            next: "Mener du, at oplysningerne er forkerte, kan du kontakte os. Du kan søge om en ny licens i webshoppen.",
-            closing: "Med venlig hilsen",
-            reference: "Licensnr.",
-        },
-        "nl" => LetterText {
-            subject: "Uw parkeervergunning is ingetrokken",
-            intro: "Wij hebben uw vergunning gecontroleerd in de basisregistraties. De vergunning is met ingang van vandaag ingetrokken.",
-            because: "Reden:",
-            next: "Kloppen de gegevens niet, neem dan contact met ons op. U kunt in de webwinkel een nieuwe vergunning aanvragen.",
-            closing: "Met vriendelijke groet",
-            reference: "Vergunningnr.",
-        },
-        "pl" => LetterText {
-            subject: "Twoje zezwolenie parkingowe zostało unieważnione",
-            intro: "Sprawdziliśmy Twoje zezwolenie w rejestrach publicznych. Zezwolenie zostało unieważnione z dniem dzisiejszym.",
-            because: "Powód:",
-            next: "Jeśli dane są nieprawidłowe, skontaktuj się z nami. Nowe zezwolenie możesz złożyć w sklepie internetowym.",
-            closing: "Z poważaniem",
-            reference: "Nr zezwolenia",
-        },
-        _ => LetterText {
-            subject: "Your parking permit has been deactivated",
-            intro: "We have checked your permit against the population and vehicle registers. The permit is deactivated from today.",
-            because: "Reason:",
-            next: "If you believe the register is wrong, please contact us. You can apply for a new permit in the web shop.",
-            closing: "Kind regards",
-            reference: "Permit no.",
-        },
+fn letter_text(
+    lang: &str,
+    permit_number: &str,
+    sku: &str,
+    plate: &str,
+    reason: &str,
+    council_name: &str,
+) -> LetterText {
+    LetterText {
+        subject: i18n::text(lang, "letter-deactivated-subject", &[]),
+        paragraphs: vec![
+            i18n::text(
+                lang,
+                "letter-deactivated-intro",
+                &[("sku", sku), ("plate", plate)],
+            ),
+            i18n::text(lang, "letter-deactivated-reason", &[("reason", reason)]),
+            i18n::text(lang, "letter-deactivated-next", &[]),
+        ],
+        reference: i18n::text(lang, "letter-reference", &[("number", permit_number)]),
+        closing: i18n::text(lang, "letter-closing", &[("council", council_name)]),
     }
 }
 
@@ -366,7 +353,7 @@ fn deactivation_letter(
     locale: &Locale,
 ) -> ApiResult<NewLetter> {
     let tenant = scope.tenant();
-    let text = letter_text(locale);
+    let lang = locale.as_str();
     let council_name = tenant.name.get(locale, &tenant.default_locale).to_owned();
     let recipient_name = register_name
         .or(permit.holder_name.as_deref())
@@ -376,26 +363,28 @@ fn deactivation_letter(
         .or(permit.holder_address.as_deref())
         .unwrap_or_default()
         .to_owned();
-    let plate = permit.plate.as_deref().unwrap_or("-");
-    let paragraphs = vec![
-        format!("{} ({}, {plate})", text.intro, permit.sku),
-        format!("{} {reason}", text.because),
-        text.next.to_owned(),
-    ];
+    let text = letter_text(
+        lang,
+        &permit.id.simple().to_string(),
+        &permit.sku,
+        permit.plate.as_deref().unwrap_or("-"),
+        reason,
+        &council_name,
+    );
     let today = tenant.today(Utc::now());
     let letter = civicpay_documents::Letter {
         branding: civicpay_documents::Branding {
-            council_name: council_name.clone(),
+            council_name,
             primary_color: tenant.branding["primary_color"].as_str().map(str::to_owned),
             contact: tenant.branding["support_email"].as_str().map(str::to_owned),
         },
         recipient_name: recipient_name.clone(),
         recipient_address: recipient_address.split(", ").map(str::to_owned).collect(),
-        date: today.format("%d.%m.%Y").to_string(),
-        reference: format!("{} {}", text.reference, permit.id.simple()),
-        subject: text.subject.to_owned(),
-        paragraphs: paragraphs.clone(),
-        closing: format!("{}\n{council_name}", text.closing),
+        date: i18n::format_date(today, lang),
+        reference: text.reference,
+        subject: text.subject.clone(),
+        paragraphs: text.paragraphs.clone(),
+        closing: text.closing,
     };
     let pdf = civicpay_documents::render_letter(&letter).map_err(ApiError::internal)?;
     Ok(NewLetter {
@@ -403,8 +392,8 @@ fn deactivation_letter(
         locale: locale.as_str().to_owned(),
         recipient_name,
         recipient_address,
-        subject: text.subject.to_owned(),
-        body: paragraphs.join("\n\n"),
+        subject: text.subject,
+        body: text.paragraphs.join("\n\n"),
         pdf,
         // The address the holder gave when paying for the permit, where there is one.
         email,
@@ -427,4 +416,82 @@ pub fn progress_line(run: &RematchRunRecord) -> String {
         },
         run.unavailable
     )
+}
+
+/// Every text of the deactivation letter in `lang`, for the tests of `i18n`.
+#[cfg(test)]
+pub(crate) fn all_texts(lang: &str) -> Vec<String> {
+    let LetterText {
+        subject,
+        paragraphs,
+        reference,
+        closing,
+    } = letter_text(lang, "0190", "P-K1", "AB12345", "Moved away.", "Council");
+    [subject, reference, closing]
+        .into_iter()
+        .chain(paragraphs)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_deactivation_letter_speaks_the_language() {
+        let da = letter_text(
+            "da",
+            "0190",
+            "P-RES-K1",
+            "AB12345",
+            "Ikke bosat i zonen.",
+            "Københavns Kommune",
+        );
+        assert_eq!(da.subject, "Din parkeringslicens er inaktiveret");
+        assert_eq!(
+            da.paragraphs,
+            [
+                "Vi har kontrolleret din licens mod folkeregistret og køretøjsregistret. Licensen er inaktiveret fra i dag. (P-RES-K1, AB12345)",
+                "Begrundelse: Ikke bosat i zonen.",
+                "Mener du, at oplysningerne er forkerte, kan du kontakte os. Du kan søge om en ny licens i webshoppen.",
+            ]
+        );
+        assert_eq!(da.reference, "Licensnr. 0190");
+        assert_eq!(da.closing, "Med venlig hilsen\nKøbenhavns Kommune");
+        let en = letter_text("en-GB", "0190", "P-K1", "-", "", "Rotterdam");
+        assert_eq!(en.paragraphs[1], "Reason: ");
+        assert_eq!(en.closing, "Kind regards\nRotterdam");
+    }
+
+    #[test]
+    fn the_letter_renders_the_same_bytes_every_time_in_every_language() {
+        for lang in i18n::LANGUAGES {
+            let text = letter_text(lang, "0190", "P-K1", "AB12345", "Moved away.", "Council");
+            let letter = civicpay_documents::Letter {
+                branding: civicpay_documents::Branding {
+                    council_name: "Council".into(),
+                    primary_color: None,
+                    contact: None,
+                },
+                recipient_name: "Mette Sørensen".into(),
+                recipient_address: vec!["Nørrebrogade 1".into()],
+                date: i18n::format_date(
+                    chrono::NaiveDate::from_ymd_opt(2026, 12, 2).unwrap_or_default(),
+                    lang,
+                ),
+                reference: text.reference,
+                subject: text.subject,
+                paragraphs: text.paragraphs,
+                closing: text.closing,
+            };
+            let (Ok(first), Ok(second)) = (
+                civicpay_documents::render_letter(&letter),
+                civicpay_documents::render_letter(&letter),
+            ) else {
+                panic!("{lang}: the letter did not render");
+            };
+            assert!(first.starts_with(b"%PDF-"), "{lang}");
+            assert_eq!(first, second, "{lang}");
+        }
+    }
 }

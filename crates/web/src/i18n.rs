@@ -90,81 +90,10 @@ pub(crate) fn english_ids() -> Vec<&'static str> {
     message_ids(SOURCES[1].1)
 }
 
-const MONTHS: [[&str; 12]; 4] = [
-    [
-        "januar",
-        "februar",
-        "marts",
-        "april",
-        "maj",
-        "juni",
-        "juli",
-        "august",
-        "september",
-        "oktober",
-        "november",
-        "december",
-    ],
-    [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ],
-    [
-        "januari",
-        "februari",
-        "maart",
-        "april",
-        "mei",
-        "juni",
-        "juli",
-        "augustus",
-        "september",
-        "oktober",
-        "november",
-        "december",
-    ],
-    // Polish dates take the genitive: "2 grudnia 2026".
-    [
-        "stycznia",
-        "lutego",
-        "marca",
-        "kwietnia",
-        "maja",
-        "czerwca",
-        "lipca",
-        "sierpnia",
-        "września",
-        "października",
-        "listopada",
-        "grudnia",
-    ],
-];
-
 /// A date as the language writes it: "2. december 2026", "2 December 2026", "2 december 2026",
 /// "2 grudnia 2026".
 pub fn format_date(date: NaiveDate, lang: &str) -> String {
-    use chrono::Datelike;
-    let row = match lang {
-        "da" => 0,
-        "nl" => 2,
-        "pl" => 3,
-        _ => 1,
-    };
-    let month = MONTHS[row][date.month0() as usize];
-    match lang {
-        "da" => format!("{}. {month} {}", date.day(), date.year()),
-        _ => format!("{} {month} {}", date.day(), date.year()),
-    }
+    civicpay_api::i18n::format_date(date, lang)
 }
 
 /// A plate as it is written on the plate in the council's country: Danish `AB 12 345`, Dutch
