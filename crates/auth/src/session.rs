@@ -366,19 +366,23 @@ mod tests {
         let Session::Citizen(mut session) = citizen() else {
             unreachable!()
         };
-        let mut stored = serde_json::to_value(Session::Citizen(session.clone())).unwrap();
+        let mut stored = serde_json::to_value(Session::Citizen(session.clone()))
+            .unwrap_or_else(|e| panic!("{e}"));
         assert!(stored.get("company").is_none(), "{stored}");
-        stored.as_object_mut().unwrap().remove("company");
-        let read: Session = serde_json::from_value(stored).unwrap();
+        if let Some(fields) = stored.as_object_mut() {
+            fields.remove("company");
+        }
+        let read: Session = serde_json::from_value(stored).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(read, Session::Citizen(session.clone()));
 
         session.company = Some(ActingCompany {
             company_id: "31022142".into(),
             name: "Nørrebro Blomster ApS".into(),
         });
-        let text = serde_json::to_string(&Session::Citizen(session.clone())).unwrap();
+        let text = serde_json::to_string(&Session::Citizen(session.clone()))
+            .unwrap_or_else(|e| panic!("{e}"));
         assert!(text.contains(r#""company_id":"31022142""#), "{text}");
-        let read: Session = serde_json::from_str(&text).unwrap();
+        let read: Session = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(read, Session::Citizen(session));
     }
 
