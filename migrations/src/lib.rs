@@ -9,6 +9,7 @@ mod m20261122_000002_payments;
 mod m20261122_000003_person_lookups;
 mod m20261122_000004_permits;
 mod m20261202_000005_permit_lifecycle;
+mod m20261203_000006_payment_lines_subject;
 
 /// Row-level security for tables that hold one council's rows: each row is visible (and
 /// writable) only when the transaction set `app.tenant_id` to its council, or to `platform`
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_person_lookups::Migration),
             Box::new(m20261122_000004_permits::Migration),
             Box::new(m20261202_000005_permit_lifecycle::Migration),
+            Box::new(m20261203_000006_payment_lines_subject::Migration),
         ]
     }
 }

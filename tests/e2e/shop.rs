@@ -6,7 +6,7 @@ use crate::eligibility::GOOD_ID;
 use civicpay_tests::{TestApp, spawn_app};
 use reqwest::redirect::Policy;
 
-fn browser() -> reqwest::Client {
+pub(crate) fn browser() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(Policy::none())
@@ -14,12 +14,12 @@ fn browser() -> reqwest::Client {
         .unwrap()
 }
 
-async fn page(client: &reqwest::Client, url: &str) -> (u16, String) {
+pub(crate) async fn page(client: &reqwest::Client, url: &str) -> (u16, String) {
     let r = client.get(url).send().await.unwrap();
     (r.status().as_u16(), r.text().await.unwrap())
 }
 
-fn csrf_of(html: &str) -> String {
+pub(crate) fn csrf_of(html: &str) -> String {
     html.split("name=\"csrf\" value=\"")
         .nth(1)
         .and_then(|rest| rest.split('"').next())
@@ -27,11 +27,15 @@ fn csrf_of(html: &str) -> String {
         .to_owned()
 }
 
-async fn post(client: &reqwest::Client, url: &str, form: &[(&str, &str)]) -> reqwest::Response {
+pub(crate) async fn post(
+    client: &reqwest::Client,
+    url: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
     client.post(url).form(form).send().await.unwrap()
 }
 
-fn location(r: &reqwest::Response) -> String {
+pub(crate) fn location(r: &reqwest::Response) -> String {
     r.headers()
         .get("location")
         .and_then(|v| v.to_str().ok())
@@ -40,7 +44,7 @@ fn location(r: &reqwest::Response) -> String {
 }
 
 /// Logs in as demo person `id` of council `slug`; the client and its CSRF token.
-async fn log_in(app: &TestApp, slug: &str, id: &str) -> (reqwest::Client, String) {
+pub(crate) async fn log_in(app: &TestApp, slug: &str, id: &str) -> (reqwest::Client, String) {
     let client = browser();
     let (status, html) = page(&client, &format!("{}/t/{slug}/login", app.address)).await;
     assert_eq!(status, 200, "{html}");
@@ -154,6 +158,25 @@ async fn a_resident_applies_pays_in_the_basket_and_gets_the_permit_and_receipt()
     assert!(
         mine.contains("AB 12 345"),
         "the plate is written the Danish way: {mine}"
+    );
+    // The permit's page and "My bills" link the same receipt.
+    let permit_id = mine
+        .split("/my/permits/")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_owned();
+    let (_, permit) = page(&mette, &format!("{base}/my/permits/{permit_id}")).await;
+    let permit = permit.replace("&#x2F;", "/");
+    assert!(
+        permit.contains(&format!("id=\"receipt\" href=\"{receipt}\"")),
+        "{receipt} in {permit}"
+    );
+    let (_, bills) = page(&mette, &format!("{base}/my/bills")).await;
+    let bills = bills.replace("&#x2F;", "/");
+    assert!(
+        bills.contains(&format!("<a href=\"{receipt}\">")),
+        "{receipt} in {bills}"
     );
     let (_, paid) = page(&mette, &format!("{base}/my/payments")).await;
     assert!(paid.contains("data-status=\"captured\""), "{paid}");

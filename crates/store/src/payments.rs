@@ -21,6 +21,7 @@ use sea_orm::{
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use uuid::Uuid;
 
 /// Who owes a bill. Stored only as a digest plus a masked form for display.
@@ -1934,6 +1935,42 @@ pub(crate) async fn load_request(
         .all(txn)
         .await?;
     request_record(row, lines)
+}
+
+/// The requests `ids` with their lines, in the order of `ids`, in two queries (one for the
+/// rows, one for every line), chunked only past 500 ids to stay within bind-parameter limits.
+/// Ids of another council or of no request are left out.
+pub(crate) async fn load_requests(
+    txn: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<PaymentRequestRecord>, StoreError> {
+    let mut rows: HashMap<Uuid, payment_request::Model> = HashMap::with_capacity(ids.len());
+    let mut lines: HashMap<Uuid, Vec<payment_request_line::Model>> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let found = payment_request::Entity::find()
+            .filter(payment_request::Column::TenantId.eq(tenant_id))
+            .filter(payment_request::Column::Id.is_in(chunk.iter().copied()))
+            .all(txn)
+            .await?;
+        rows.extend(found.into_iter().map(|r| (r.id, r)));
+        let found = payment_request_line::Entity::find()
+            .filter(payment_request_line::Column::TenantId.eq(tenant_id))
+            .filter(payment_request_line::Column::PaymentRequestId.is_in(chunk.iter().copied()))
+            .order_by_asc(payment_request_line::Column::Position)
+            .all(txn)
+            .await?;
+        for line in found {
+            lines.entry(line.payment_request_id).or_default().push(line);
+        }
+    }
+    ids.iter()
+        .filter_map(|id| rows.remove(id))
+        .map(|row| {
+            let own = lines.remove(&row.id).unwrap_or_default();
+            request_record(row, own)
+        })
+        .collect()
 }
 
 async fn tokio_sleep_ms(ms: u64) {

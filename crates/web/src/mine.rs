@@ -14,6 +14,7 @@ use civicpay_api::{ApiError, ErrorCode, documents, shop};
 use civicpay_domain::PermitStatus;
 use civicpay_store::{PermitFilter, PermitRecord};
 use serde::Serialize;
+use std::collections::HashMap;
 use uuid::Uuid;
 
 #[derive(Serialize)]
@@ -33,21 +34,14 @@ struct PermitView {
     renewable: bool,
 }
 
-async fn permit_view(page: &Page, permit: &PermitRecord) -> PermitView {
-    let scope = page.scope();
-    let name = match scope.product(permit.product_id).await {
-        Ok(p) => p
-            .name
-            .get(&page.locale, &page.tenant.default_locale)
-            .to_owned(),
-        Err(_) => permit.sku.clone(),
-    };
-    let mut receipt = None;
-    if let Some(bill) = permit.payment_request_id
-        && let Ok(Some(paid)) = paid_payment_of(page, bill).await
-    {
-        receipt = Some(format!("{}/payments/{paid}/receipt.pdf", page.base()));
-    }
+/// What the pages show of `permit`, named `name` (its product's name, else its SKU).
+fn permit_view(
+    page: &Page,
+    permit: &PermitRecord,
+    name: Option<String>,
+    receipt: Option<String>,
+) -> PermitView {
+    let name = name.unwrap_or_else(|| permit.sku.clone());
     let today = page.tenant.today(Utc::now());
     PermitView {
         id: permit.id.to_string(),
@@ -70,30 +64,46 @@ async fn permit_view(page: &Page, permit: &PermitRecord) -> PermitView {
     }
 }
 
-/// The captured payment of bill `bill`, if any.
-async fn paid_payment_of(page: &Page, bill: Uuid) -> Result<Option<Uuid>, ApiError> {
-    let scope = page.scope();
-    let bill = scope.payment_request(bill).await?;
-    if bill.status != "paid" {
-        return Ok(None);
-    }
-    let context = page.context();
-    let (_, id) = shop::citizen(&context)?;
-    let debtor = shop::debtor_of(&id)?;
-    let payments = scope.payments_of(&debtor, 200).await?;
-    for p in payments {
-        if matches!(
-            p.status,
-            civicpay_domain::PaymentStatus::Captured
-                | civicpay_domain::PaymentStatus::PartiallyRefunded
-                | civicpay_domain::PaymentStatus::Refunded
-        ) && let Ok(detail) = scope.payment(p.id).await
-            && detail.lines.iter().any(|l| l.subject_id == Some(bill.id))
-        {
-            return Ok(Some(p.id));
+/// The council's product names in the page's language, by product id: the whole catalogue in
+/// one read (retired products too, so old permits keep their names) instead of one read per
+/// permit. A permit whose product cannot be read shows its SKU.
+async fn product_names(page: &Page) -> HashMap<Uuid, String> {
+    match page.scope().products(true).await {
+        Ok(products) => products
+            .into_iter()
+            .map(|p| {
+                let name = p
+                    .name
+                    .get(&page.locale, &page.tenant.default_locale)
+                    .to_owned();
+                (p.id, name)
+            })
+            .collect(),
+        Err(e) => {
+            tracing::error!(error = %e, "product names for the citizen's permits");
+            HashMap::new()
         }
     }
-    Ok(None)
+}
+
+/// The receipt link of each of the bills `bills` that a payment paid (captured, or since
+/// refunded), by bill id: one query however many bills. The bills are the citizen's already
+/// (their permits' or addressed to them); the receipt itself checks again. Without the
+/// register the page still shows, without receipt links.
+async fn receipts_of(page: &Page, bills: &[Uuid]) -> HashMap<Uuid, String> {
+    match page.scope().captured_payments_of(bills).await {
+        Ok(paid) => paid
+            .into_iter()
+            .map(|(bill, payment)| {
+                let link = format!("{}/payments/{payment}/receipt.pdf", page.base());
+                (bill, link)
+            })
+            .collect(),
+        Err(e) => {
+            tracing::error!(error = %e, "receipts of the citizen's bills");
+            HashMap::new()
+        }
+    }
 }
 
 async fn citizen_page(
@@ -131,10 +141,13 @@ pub(crate) async fn permits(
         Ok(f) => f,
         Err(e) => return page.api_error(&ApiError::from(e)),
     };
+    // The list links each permit to its page, where the receipt is: no receipts looked up here.
+    let names = product_names(&page).await;
     let mut current = Vec::new();
     let mut past = Vec::new();
     for permit in &found {
-        let view = permit_view(&page, permit).await;
+        let name = names.get(&permit.product_id).cloned();
+        let view = permit_view(&page, permit, name, None);
         match permit.status {
             PermitStatus::Active | PermitStatus::PendingPayment | PermitStatus::WaitingReview => {
                 current.push(view);
@@ -183,7 +196,14 @@ pub(crate) async fn permit(
         Ok(p) => p,
         Err(r) => return r,
     };
-    let view = permit_view(&page, &record).await;
+    let name = page.scope().product(record.product_id).await.ok().map(|p| {
+        p.name
+            .get(&page.locale, &page.tenant.default_locale)
+            .to_owned()
+    });
+    let bills: Vec<Uuid> = record.payment_request_id.into_iter().collect();
+    let receipt = receipts_of(&page, &bills).await.into_values().next();
+    let view = permit_view(&page, &record, name, receipt);
     let today = page.tenant.today(Utc::now());
     let extend_default = record
         .valid_to
@@ -380,6 +400,12 @@ pub(crate) async fn bills(
         Ok(b) => b,
         Err(e) => return page.api_error(&ApiError::from(e)),
     };
+    let paid: Vec<Uuid> = all
+        .iter()
+        .filter(|b| b.status == "paid")
+        .map(|b| b.id)
+        .collect();
+    let mut receipts = receipts_of(&page, &paid).await;
     let mut open = Vec::new();
     let mut settled = Vec::new();
     for bill in &all {
@@ -387,13 +413,8 @@ pub(crate) async fn bills(
         if bill.status == "open" {
             open.push(view);
         } else {
-            if bill.status == "paid"
-                && let Ok(Some(payment)) = paid_payment_of(&page, bill.id).await
-            {
-                view.id = format!("{}/payments/{payment}/receipt.pdf", page.base());
-            } else {
-                view.id = String::new();
-            }
+            // A settled bill's `id` is its receipt link ("" when it has none).
+            view.id = receipts.remove(&bill.id).unwrap_or_default();
             settled.push(view);
         }
     }
