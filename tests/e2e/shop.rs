@@ -295,3 +295,100 @@ async fn a_citizen_sees_nothing_of_another_citizen_or_at_another_council() {
     let (_, home) = page(&mette, &format!("{}/t/rotterdam/", app.address)).await;
     assert!(!home.contains("Mette"), "not logged in at another council");
 }
+
+/// The `<tr>` of the basket that holds `needle`.
+fn basket_row<'a>(html: &'a str, needle: &str) -> &'a str {
+    html.split("<tr>")
+        .find(|row| row.contains(needle))
+        .unwrap_or_else(|| panic!("no basket row with {needle}: {html}"))
+}
+
+#[tokio::test]
+async fn the_basket_shows_each_bills_vat_over_all_its_lines_and_per_rate() {
+    let app = spawn_app().await;
+    let key = crate::payments::payments_key(&app, "rotterdam").await;
+    let create = "mutation($input: PaymentRequestInput!, $key: String!) { createPaymentRequest(input: $input, idempotencyKey: $key) { id status } }";
+    let debtor = serde_json::json!({ "kind": "NATIONAL_ID", "value": "999990019" });
+    // A permit with its fee: one line at 21 % (VAT 21.00), one at 9 % (VAT 0.90).
+    let mixed = crate::payments::with_key(
+        &app,
+        "rotterdam",
+        &key,
+        create,
+        serde_json::json!({ "key": "mixed", "input": {
+            "description": "Parkeervergunning bewoners", "externalReference": "RTM-VAT-1",
+            "debtor": debtor,
+            "lines": [
+                { "description": "Vergunning", "unitPrice": "121.00", "vatCode": "hoog" },
+                { "description": "Leges", "unitPrice": "10.90", "vatCode": "laag" }
+            ] } }),
+    )
+    .await;
+    let mixed = mixed["data"]["createPaymentRequest"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{mixed}"))
+        .to_owned();
+    let exempt = crate::payments::with_key(
+        &app,
+        "rotterdam",
+        &key,
+        create,
+        serde_json::json!({ "key": "exempt", "input": {
+            "description": "Bibliotheek: boete", "externalReference": "RTM-VAT-2",
+            "debtor": debtor,
+            "lines": [{ "description": "Boete", "unitPrice": "7.50", "vatCode": "vrij" }] } }),
+    )
+    .await;
+    let exempt = exempt["data"]["createPaymentRequest"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{exempt}"))
+        .to_owned();
+
+    let base = format!("{}/t/rotterdam", app.address);
+    let (daan, csrf) = log_in(&app, "rotterdam", "999990019").await;
+    let r = post(
+        &daan,
+        &format!("{base}/basket/add"),
+        &[("csrf", &csrf), ("bill", &mixed), ("bill", &exempt)],
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 303);
+    let (status, basket) = page(&daan, &format!("{base}/basket")).await;
+    assert_eq!(status, 200, "{basket}");
+
+    let nb = '\u{a0}';
+    // The bill's VAT is its two lines' (not the first line's 21.00), stated per rate.
+    let row = basket_row(&basket, "Parkeervergunning bewoners");
+    assert!(
+        row.contains(&format!("id=\"vat-{mixed}\">€{nb}21,90<")),
+        "{row}"
+    );
+    assert!(row.contains(&format!("21%: €{nb}21,00")), "{row}");
+    assert!(row.contains(&format!("9%: €{nb}0,90")), "{row}");
+    assert!(
+        row.contains(&format!("€{nb}131,90")),
+        "the bill's amount: {row}"
+    );
+    // One rate only: the sum says it all.
+    let row = basket_row(&basket, "Bibliotheek: boete");
+    assert!(
+        row.contains(&format!("id=\"vat-{exempt}\">€{nb}0,00<")),
+        "{row}"
+    );
+    assert!(!row.contains("%:"), "{row}");
+    // The basket: the total, the VAT in it, and the VAT per rate.
+    assert!(
+        basket.contains(&format!("id=\"basket-total\"><strong>€{nb}139,40<")),
+        "{basket}"
+    );
+    assert!(
+        basket.contains(&format!("id=\"basket-vat\">€{nb}21,90<")),
+        "{basket}"
+    );
+    assert!(
+        basket.contains(&format!(
+            "21%</small></td><td></td><td class=\"amount\"><small>€{nb}21,00"
+        )),
+        "{basket}"
+    );
+}

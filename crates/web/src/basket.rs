@@ -3,14 +3,16 @@
 //! (pending, paid, failed, cancelled) with the next steps and a retry (S2-5).
 
 use crate::Shop;
+use crate::i18n::format_percent;
 use crate::page::{BASKET_LIMIT, Form, Page};
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use civicpay_api::{ApiError, ErrorCode, shop};
 use civicpay_domain::PaymentStatus;
-use civicpay_money::Money;
-use civicpay_store::{Debtor, PaymentRequestRecord};
+use civicpay_money::{Currency, Money};
+use civicpay_store::{Debtor, PaymentRequestLineRecord, PaymentRequestRecord};
 use serde::Serialize;
+use std::collections::BTreeMap;
 use uuid::Uuid;
 
 #[derive(Serialize)]
@@ -18,6 +20,15 @@ pub(crate) struct BillLine {
     description: String,
     quantity: i32,
     amount: String,
+    vat: String,
+    /// The line's VAT rate, as the language writes it ("21%", "25 %").
+    rate: String,
+}
+
+/// The VAT of one rate in a bill or the basket.
+#[derive(Serialize)]
+pub(crate) struct VatAtRate {
+    rate: String,
     vat: String,
 }
 
@@ -32,12 +43,50 @@ pub(crate) struct BillView {
     pub due: Option<String>,
     pub paid_at: Option<String>,
     pub lines: Vec<BillLine>,
+    /// The VAT in the bill: the sum of its lines' VAT.
+    pub vat: String,
+    /// The VAT per rate, highest first, when the lines carry more than one non-zero rate
+    /// (as a receipt states it); empty otherwise, when `vat` says it all.
+    pub vat_by_rate: Vec<VatAtRate>,
     pub in_basket: bool,
     pub capture_later: bool,
 }
 
+/// The VAT of `lines` per rate in basis points, in minor units.
+fn vat_per_rate<'a>(
+    lines: impl IntoIterator<Item = &'a PaymentRequestLineRecord>,
+) -> BTreeMap<i32, i64> {
+    let mut out = BTreeMap::new();
+    for line in lines {
+        *out.entry(line.vat_rate_basis_points).or_insert(0) += line.vat.amount_minor();
+    }
+    out
+}
+
+/// The breakdown of `per_rate` to show: every non-zero rate, highest first, when there are at
+/// least two of them (with one, or none, the sum is the whole story).
+fn vat_by_rate(page: &Page, per_rate: &BTreeMap<i32, i64>, currency: Currency) -> Vec<VatAtRate> {
+    let taxed: Vec<(i32, i64)> = per_rate
+        .iter()
+        .rev()
+        .filter(|(rate, _)| **rate > 0)
+        .map(|(rate, vat)| (*rate, *vat))
+        .collect();
+    if taxed.len() < 2 {
+        return Vec::new();
+    }
+    taxed
+        .into_iter()
+        .map(|(rate, vat)| VatAtRate {
+            rate: format_percent(rate, &page.lang),
+            vat: page.money(Money::new(vat, currency)),
+        })
+        .collect()
+}
+
 pub(crate) fn bill_view(page: &Page, bill: &PaymentRequestRecord) -> BillView {
     let currency = bill.amount.currency();
+    let per_rate = vat_per_rate(&bill.lines);
     BillView {
         id: bill.id.to_string(),
         reference: bill.reference.clone(),
@@ -57,8 +106,11 @@ pub(crate) fn bill_view(page: &Page, bill: &PaymentRequestRecord) -> BillView {
                 quantity: l.quantity,
                 amount: page.money(l.line_total),
                 vat: page.money(l.vat),
+                rate: format_percent(l.vat_rate_basis_points, &page.lang),
             })
             .collect(),
+        vat: page.money(Money::new(per_rate.values().sum(), currency)),
+        vat_by_rate: vat_by_rate(page, &per_rate, currency),
         in_basket: page.basket.contains(&bill.id),
         capture_later: bill.capture_later,
     }
@@ -92,7 +144,8 @@ async fn open_bills(page: &mut Page, debtor: &Debtor) -> Vec<PaymentRequestRecor
     kept
 }
 
-/// The basket: every item with its lines, the total and the VAT in it.
+/// The basket: every item with its lines, the total and the VAT in it — per bill the sum of
+/// its lines' VAT, and per rate when the lines carry several.
 pub(crate) async fn show(
     shop: web::Data<Shop>,
     req: HttpRequest,
@@ -109,20 +162,18 @@ pub(crate) async fn show(
     let bills = open_bills(&mut page, &debtor).await;
     let currency = page.tenant.currency;
     let total: i64 = bills.iter().map(PaymentRequestRecord::outstanding).sum();
-    let vat: i64 = bills
-        .iter()
-        .flat_map(|b| b.lines.iter())
-        .map(|l| l.vat.amount_minor())
-        .sum();
+    let per_rate = vat_per_rate(bills.iter().flat_map(|b| b.lines.iter()));
     let views: Vec<BillView> = bills.iter().map(|b| bill_view(&page, b)).collect();
     let any_review = bills.iter().any(|b| b.capture_later);
     let total = page.money(Money::new(total, currency));
-    let vat = page.money(Money::new(vat, currency));
+    let vat = page.money(Money::new(per_rate.values().sum(), currency));
+    let vat_by_rate = vat_by_rate(&page, &per_rate, currency);
     let title = page.t("basket-title");
     page.render(StatusCode::OK, "basket.html", &title, |ctx| {
         ctx.insert("bills", &views);
         ctx.insert("total", &total);
         ctx.insert("vat", &vat);
+        ctx.insert("vat_by_rate", &vat_by_rate);
         ctx.insert("any_review", &any_review);
     })
 }

@@ -130,6 +130,26 @@ pub fn format_money(money: civicpay_money::Money, lang: &str) -> String {
     civicpay_money::format_money(money, lang)
 }
 
+/// A VAT rate given in basis points as the language writes it: "25 %" in Danish (with a
+/// no-break space), "9%" in Dutch and Polish, "5.5%" in English and "5,5%" elsewhere. A rate
+/// outside 0–100 % (never stored) is written as its basis points.
+pub fn format_percent(basis_points: i32, lang: &str) -> String {
+    let rate = u32::try_from(basis_points)
+        .ok()
+        .and_then(|bp| civicpay_money::VatRate::from_basis_points(bp).ok());
+    let Some(rate) = rate else {
+        return format!("{basis_points} bp");
+    };
+    let number = match lang {
+        "en" => rate.to_string(),
+        _ => rate.to_string().replace('.', ","),
+    };
+    match lang {
+        "da" => format!("{number}\u{a0}%"),
+        _ => format!("{number}%"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,5 +181,14 @@ mod tests {
         assert_eq!(format_plate("12ABC3", "NL"), "12-ABC-3");
         assert_eq!(format_plate("WA12345", "PL"), "WA 12345");
         assert_eq!(format_plate("XYZ", "DK"), "XYZ");
+    }
+
+    #[test]
+    fn vat_rates_follow_the_locale() {
+        assert_eq!(format_percent(2500, "da"), "25\u{a0}%");
+        assert_eq!(format_percent(900, "nl"), "9%");
+        assert_eq!(format_percent(550, "en"), "5.5%");
+        assert_eq!(format_percent(550, "pl"), "5,5%");
+        assert_eq!(format_percent(0, "nl"), "0%");
     }
 }
