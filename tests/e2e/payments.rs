@@ -391,6 +391,20 @@ async fn the_whole_journey_through_the_public_api() {
             && lines[1].contains("110.00"),
         "{csv}"
     );
+    // The streamed export compressed on request: the same file.
+    let gz = finance
+        .get(format!(
+            "{}/t/odense/payments.csv?status=partially_refunded",
+            app.address
+        ))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gz.status(), 200);
+    assert_eq!(gz.headers()["content-encoding"], "gzip");
+    let gz = crate::shop::gunzip(&gz.bytes().await.unwrap());
+    assert_eq!(String::from_utf8(gz).unwrap(), csv);
     // Anonymous callers get nothing.
     let anonymous = reqwest::get(format!("{}/t/odense/payments.csv", app.address))
         .await

@@ -151,7 +151,19 @@ async fn a_resident_applies_pays_in_the_basket_and_gets_the_permit_and_receipt()
         .unwrap();
     assert_eq!(r.status().as_u16(), 200);
     assert_eq!(r.headers()["content-type"], "application/pdf");
-    assert!(r.bytes().await.unwrap().starts_with(b"%PDF"));
+    let pdf = r.bytes().await.unwrap();
+    assert!(pdf.starts_with(b"%PDF"));
+    // Compressed on request, the receipt is the same PDF.
+    let r = mette
+        .get(format!("{}{receipt}", app.address))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    assert_eq!(r.headers()["content-encoding"], "gzip");
+    assert_eq!(gunzip(&r.bytes().await.unwrap()), pdf);
 
     let (_, mine) = page(&mette, &format!("{base}/my/permits")).await;
     assert!(mine.contains("data-status=\"active\""), "{mine}");
@@ -391,4 +403,104 @@ async fn the_basket_shows_each_bills_vat_over_all_its_lines_and_per_rate() {
         )),
         "{basket}"
     );
+}
+
+/// `bytes` gzip-decoded.
+pub(crate) fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Read as _;
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+#[tokio::test]
+async fn pages_and_api_answers_come_compressed_when_the_client_accepts_it() {
+    let app = spawn_app().await;
+    let home = format!("{}/t/kobenhavn/", app.address);
+    // One cookie jar, so both answers carry the same CSRF token and are the same page.
+    let client = browser();
+    let first = client.get(&home).send().await.unwrap();
+    assert!(
+        first.headers().get("content-encoding").is_none(),
+        "nothing asked, nothing compressed"
+    );
+    let plain = client.get(&home).send().await.unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    let plain = plain.text().await.unwrap();
+
+    let r = client
+        .get(&home)
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(r.headers()["content-encoding"], "gzip");
+    assert!(
+        r.headers()["vary"]
+            .to_str()
+            .unwrap()
+            .to_ascii_lowercase()
+            .contains("accept-encoding"),
+        "{:?}",
+        r.headers()
+    );
+    // The page's own headers survive the compression.
+    assert!(
+        r.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'")
+    );
+    assert_eq!(r.headers()["x-frame-options"], "DENY");
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let sent = r.bytes().await.unwrap();
+    assert!(
+        sent.len() < plain.len() / 2,
+        "{} of {}",
+        sent.len(),
+        plain.len()
+    );
+    assert_eq!(String::from_utf8(gunzip(&sent)).unwrap(), plain);
+
+    // Browsers ask for brotli first and get it.
+    let r = client
+        .get(&home)
+        .header("accept-encoding", "gzip, deflate, br, zstd")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["content-encoding"], "br");
+    assert!(r.bytes().await.unwrap().len() < plain.len() / 2);
+
+    // The stylesheet, and a GraphQL answer, decode to what they were.
+    let r = client
+        .get(format!("{}/assets/shop.css", app.address))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["content-encoding"], "gzip");
+    let css = String::from_utf8(gunzip(&r.bytes().await.unwrap())).unwrap();
+    assert!(css.contains('{'), "{css}");
+    let r = client
+        .post(app.endpoint(Some("kobenhavn")))
+        .header("accept-encoding", "gzip")
+        .json(&serde_json::json!({ "query": "{ tenant { slug } products { sku } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(r.headers()["content-encoding"], "gzip");
+    let body: serde_json::Value =
+        serde_json::from_slice(&gunzip(&r.bytes().await.unwrap())).unwrap();
+    assert_eq!(body["data"]["tenant"]["slug"], "kobenhavn", "{body}");
 }

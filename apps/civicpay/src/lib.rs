@@ -201,6 +201,12 @@ pub fn server(
     let metrics = telemetry::metrics()?;
     let mut server = HttpServer::new(move || {
         App::new()
+            // Innermost, so every response is compressed as the client accepts (brotli, gzip,
+            // deflate; none without `Accept-Encoding`): pages, assets, GraphQL, JSON, PDFs and
+            // the streamed CSV export, which the encoder flushes whenever the stream pauses.
+            // Headers set by handlers (CSP, no-store, …) pass through; it adds
+            // `Vary: accept-encoding` and leaves images other than SVG as they are.
+            .wrap(actix_web::middleware::Compress::default())
             .wrap(actix_web::middleware::from_fn(telemetry::request_id_header))
             .wrap(metrics.clone())
             .wrap(tracing_actix_web::TracingLogger::<telemetry::CivicpaySpan>::new())
