@@ -116,10 +116,11 @@ pub(crate) fn bill_view(page: &Page, bill: &PaymentRequestRecord) -> BillView {
     }
 }
 
-/// The citizen's debtor key, or the login page.
+/// Whom the citizen's bills are addressed to (the company the session acts for, else the
+/// person), or the login page.
 pub(crate) fn my_debtor(page: &mut Page) -> Result<Debtor, HttpResponse> {
     let context = page.context();
-    match shop::citizen(&context).and_then(|(_, id)| shop::debtor_of(&id)) {
+    match shop::my_debtor(&context) {
         Ok(d) => Ok(d),
         Err(_) => Err(page.login_redirect()),
     }
