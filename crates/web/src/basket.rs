@@ -179,17 +179,6 @@ pub(crate) async fn show(
     })
 }
 
-async fn with_form(
-    shop: web::Data<Shop>,
-    req: HttpRequest,
-    slug: &str,
-    form: &Form,
-) -> Result<Page, HttpResponse> {
-    let page = Page::load(shop, req, slug).await?;
-    page.check_form(form)?;
-    Ok(page)
-}
-
 /// Puts bills (`bill` fields, from "My bills") in the basket.
 pub(crate) async fn add(
     shop: web::Data<Shop>,
@@ -198,7 +187,7 @@ pub(crate) async fn add(
     form: web::Form<Vec<(String, String)>>,
 ) -> HttpResponse {
     let form = Form(form.into_inner());
-    let mut page = match with_form(shop, req, &path.into_inner(), &form).await {
+    let mut page = match Page::load_form(shop, req, &path.into_inner(), &form).await {
         Ok(p) => p,
         Err(r) => return r,
     };
@@ -246,7 +235,7 @@ pub(crate) async fn remove(
     form: web::Form<Vec<(String, String)>>,
 ) -> HttpResponse {
     let form = Form(form.into_inner());
-    let mut page = match with_form(shop, req, &path.into_inner(), &form).await {
+    let mut page = match Page::load_form(shop, req, &path.into_inner(), &form).await {
         Ok(p) => p,
         Err(r) => return r,
     };
@@ -268,7 +257,7 @@ pub(crate) async fn checkout(
     form: web::Form<Vec<(String, String)>>,
 ) -> HttpResponse {
     let form = Form(form.into_inner());
-    let mut page = match with_form(shop, req, &path.into_inner(), &form).await {
+    let mut page = match Page::load_form(shop, req, &path.into_inner(), &form).await {
         Ok(p) => p,
         Err(r) => return r,
     };

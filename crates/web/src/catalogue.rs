@@ -367,16 +367,10 @@ pub(crate) async fn apply(
 ) -> HttpResponse {
     let (slug, sku) = path.into_inner();
     let form = Form(form.into_inner());
-    let mut page = match load(shop, req, &slug).await {
+    let mut page = match Page::load_citizen_form(shop, req, &slug, &form).await {
         Ok(p) => p,
         Err(r) => return r,
     };
-    if let Err(r) = page.check_form(&form) {
-        return r;
-    }
-    if page.citizen().is_none() {
-        return page.login_redirect();
-    }
     let product = match sold_product(&page, &sku).await {
         Ok(p) => p,
         Err(r) => return r,
@@ -475,11 +469,8 @@ pub(crate) async fn apply(
         }
     };
     let permit = &applied.permit;
-    if let Some(bill) = permit.payment_request_id
-        && !page.basket.contains(&bill)
-    {
-        page.basket.push(bill);
-        page.save_basket();
+    if let Some(bill) = permit.payment_request_id {
+        page.add_to_basket(bill);
     }
     let failed: Vec<String> = applied
         .check

@@ -83,13 +83,10 @@ pub(crate) async fn development(
     form: web::Form<Vec<(String, String)>>,
 ) -> HttpResponse {
     let form = Form(form.into_inner());
-    let mut page = match Page::load(shop, req, &path.into_inner()).await {
+    let mut page = match Page::load_form(shop, req, &path.into_inner(), &form).await {
         Ok(p) => p,
         Err(r) => return r,
     };
-    if let Err(r) = page.check_form(&form) {
-        return r;
-    }
     let back = back_of(&page, form.get("back"));
     let Some(national_id) = form.get("national_id") else {
         let message = page.t("login-pick-person");
@@ -114,13 +111,10 @@ pub(crate) async fn begin_eid(
     form: web::Form<Vec<(String, String)>>,
 ) -> HttpResponse {
     let form = Form(form.into_inner());
-    let page = match Page::load(shop, req, &path.into_inner()).await {
+    let page = match Page::load_form(shop, req, &path.into_inner(), &form).await {
         Ok(p) => p,
         Err(r) => return r,
     };
-    if let Err(r) = page.check_form(&form) {
-        return r;
-    }
     let back = back_of(&page, form.get("back"));
     match citizen_login::begin_oidc_login(&page.shop.api, &page.tenant, Some(&back)).await {
         Ok((pending_token, authorize_url)) => {
@@ -233,13 +227,10 @@ pub(crate) async fn logout(
     form: web::Form<Vec<(String, String)>>,
 ) -> HttpResponse {
     let form = Form(form.into_inner());
-    let mut page = match Page::load(shop, req, &path.into_inner()).await {
+    let mut page = match Page::load_form(shop, req, &path.into_inner(), &form).await {
         Ok(p) => p,
         Err(r) => return r,
     };
-    if let Err(r) = page.check_form(&form) {
-        return r;
-    }
     if let Some(token) = page.req.cookie(SESSION_COOKIE)
         && let Err(e) = page.shop.api.sessions.delete(token.value()).await
     {

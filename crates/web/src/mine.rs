@@ -106,25 +106,13 @@ async fn receipts_of(page: &Page, bills: &[Uuid]) -> HashMap<Uuid, String> {
     }
 }
 
-async fn citizen_page(
-    shop: web::Data<Shop>,
-    req: HttpRequest,
-    slug: &str,
-) -> Result<Page, HttpResponse> {
-    let mut page = Page::load(shop, req, slug).await?;
-    if page.citizen().is_none() {
-        return Err(page.login_redirect());
-    }
-    Ok(page)
-}
-
 /// My permits: applications, active and past.
 pub(crate) async fn permits(
     shop: web::Data<Shop>,
     req: HttpRequest,
     path: web::Path<String>,
 ) -> HttpResponse {
-    let mut page = match citizen_page(shop, req, &path.into_inner()).await {
+    let mut page = match Page::load_citizen(shop, req, &path.into_inner()).await {
         Ok(p) => p,
         Err(r) => return r,
     };
@@ -188,7 +176,7 @@ pub(crate) async fn permit(
     query: web::Query<NoticeQuery>,
 ) -> HttpResponse {
     let (slug, raw_id) = path.into_inner();
-    let mut page = match citizen_page(shop, req, &slug).await {
+    let mut page = match Page::load_citizen(shop, req, &slug).await {
         Ok(p) => p,
         Err(r) => return r,
     };
@@ -234,13 +222,10 @@ pub(crate) async fn renew(
 ) -> HttpResponse {
     let (slug, raw_id) = path.into_inner();
     let form = Form(form.into_inner());
-    let mut page = match citizen_page(shop, req, &slug).await {
+    let mut page = match Page::load_citizen_form(shop, req, &slug, &form).await {
         Ok(p) => p,
         Err(r) => return r,
     };
-    if let Err(r) = page.check_form(&form) {
-        return r;
-    }
     let record = match own(&page, &raw_id).await {
         Ok(p) => p,
         Err(r) => return r,
@@ -264,12 +249,7 @@ pub(crate) async fn renew(
     match result {
         Ok(applied) => match applied.permit.payment_request_id {
             Some(bill) if applied.permit.status == PermitStatus::PendingPayment => {
-                if !page.basket.contains(&bill) {
-                    page.basket.push(bill);
-                    page.save_basket();
-                }
-                let to = format!("{}/basket", page.base());
-                page.redirect(&to)
+                page.add_and_show_basket(bill)
             }
             _ => {
                 let to = format!(
@@ -298,13 +278,10 @@ pub(crate) async fn correct(
 ) -> HttpResponse {
     let (slug, raw_id) = path.into_inner();
     let form = Form(form.into_inner());
-    let mut page = match citizen_page(shop, req, &slug).await {
+    let mut page = match Page::load_citizen_form(shop, req, &slug, &form).await {
         Ok(p) => p,
         Err(r) => return r,
     };
-    if let Err(r) = page.check_form(&form) {
-        return r;
-    }
     let record = match own(&page, &raw_id).await {
         Ok(p) => p,
         Err(r) => return r,
@@ -361,12 +338,7 @@ pub(crate) async fn correct(
     match result {
         Ok(outcome) => match outcome.correction.payment_request_id {
             Some(bill) if outcome.correction.status == "pending_payment" => {
-                if !page.basket.contains(&bill) {
-                    page.basket.push(bill);
-                    page.save_basket();
-                }
-                let to = format!("{}/basket", page.base());
-                page.redirect(&to)
+                page.add_and_show_basket(bill)
             }
             _ => {
                 let to = format!("{back}?notice={notice}");
@@ -388,7 +360,7 @@ pub(crate) async fn bills(
     req: HttpRequest,
     path: web::Path<String>,
 ) -> HttpResponse {
-    let mut page = match citizen_page(shop, req, &path.into_inner()).await {
+    let mut page = match Page::load_citizen(shop, req, &path.into_inner()).await {
         Ok(p) => p,
         Err(r) => return r,
     };
@@ -442,7 +414,7 @@ pub(crate) async fn payments(
     req: HttpRequest,
     path: web::Path<String>,
 ) -> HttpResponse {
-    let mut page = match citizen_page(shop, req, &path.into_inner()).await {
+    let mut page = match Page::load_citizen(shop, req, &path.into_inner()).await {
         Ok(p) => p,
         Err(r) => return r,
     };

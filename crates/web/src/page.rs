@@ -253,6 +253,61 @@ impl Page {
         self.cookies.push(cookie);
     }
 
+    /// A page only a logged-in citizen sees: the log-in page (coming back here) otherwise.
+    pub async fn load_citizen(
+        shop: web::Data<Shop>,
+        req: HttpRequest,
+        slug: &str,
+    ) -> Result<Page, HttpResponse> {
+        let mut page = Page::load(shop, req, slug).await?;
+        if page.citizen().is_none() {
+            return Err(page.login_redirect());
+        }
+        Ok(page)
+    }
+
+    /// The page a form was sent to, once its CSRF token and origin are checked (403 page
+    /// otherwise).
+    pub async fn load_form(
+        shop: web::Data<Shop>,
+        req: HttpRequest,
+        slug: &str,
+        form: &Form,
+    ) -> Result<Page, HttpResponse> {
+        let page = Page::load(shop, req, slug).await?;
+        page.check_form(form)?;
+        Ok(page)
+    }
+
+    /// A logged-in citizen's form: [`Page::load_form`], then the log-in page for anyone else.
+    pub async fn load_citizen_form(
+        shop: web::Data<Shop>,
+        req: HttpRequest,
+        slug: &str,
+        form: &Form,
+    ) -> Result<Page, HttpResponse> {
+        let mut page = Page::load_form(shop, req, slug, form).await?;
+        if page.citizen().is_none() {
+            return Err(page.login_redirect());
+        }
+        Ok(page)
+    }
+
+    /// Puts `bill` in the basket (once) and keeps it in the cookie.
+    pub fn add_to_basket(&mut self, bill: Uuid) {
+        if !self.basket.contains(&bill) {
+            self.basket.push(bill);
+            self.save_basket();
+        }
+    }
+
+    /// [`Page::add_to_basket`], then on to the basket.
+    pub fn add_and_show_basket(&mut self, bill: Uuid) -> HttpResponse {
+        self.add_to_basket(bill);
+        let to = format!("{}/basket", self.base());
+        self.redirect(&to)
+    }
+
     /// Keeps the basket in its cookie (only ids: the bills themselves are re-read and checked
     /// against the logged-in citizen at every use).
     pub fn save_basket(&mut self) {
@@ -272,7 +327,7 @@ impl Page {
     }
 
     /// Refuses a form without this browser's CSRF token, or sent from another origin.
-    pub fn check_form(&self, form: &Form) -> Result<(), HttpResponse> {
+    fn check_form(&self, form: &Form) -> Result<(), HttpResponse> {
         let token_ok = self.req.cookie(CSRF_COOKIE).is_some_and(|c| {
             form.get("csrf").is_some_and(|sent| {
                 use sha2::{Digest, Sha256};

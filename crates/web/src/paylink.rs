@@ -80,13 +80,10 @@ pub(crate) async fn start(
 ) -> HttpResponse {
     let form = Form(form.into_inner());
     let (slug, raw_id) = path.into_inner();
-    let mut page = match Page::load(shop, req, &slug).await {
+    let mut page = match Page::load_form(shop, req, &slug, &form).await {
         Ok(p) => p,
         Err(r) => return r,
     };
-    if let Err(r) = page.check_form(&form) {
-        return r;
-    }
     let bill = match bill_of(&page, &raw_id).await {
         Ok(b) => b,
         Err(r) => return r,
