@@ -216,6 +216,10 @@ pub fn server(
             .configure(civicpay_web::routes)
             .default_service(web::to(http::not_found))
     })
+    // Compressed answers are streamed (chunked) and leave in several writes; with Nagle's
+    // algorithm the last small one waited for the client's delayed ACK (~40 ms a request on a
+    // keep-alive connection). actix writes whole chunks, so coalescing them gains nothing.
+    .tcp_nodelay(true)
     .listen(listener)?
     .shutdown_timeout(10);
     if platform.config.workers > 0 {
