@@ -108,6 +108,27 @@ fn random_token() -> String {
     hex::encode(bytes)
 }
 
+/// The CSRF token as a form carries it: a fresh random mask, then the token XOR the mask (hex).
+/// Every response thus carries different bytes, so a compressed page's length says nothing of
+/// the token (BREACH); [`unmask_csrf`] gives the token back.
+fn masked_csrf(token_hex: &str) -> String {
+    let token = hex::decode(token_hex).unwrap_or_default();
+    let mut mask = vec![0u8; token.len()];
+    rand::rngs::OsRng.fill_bytes(&mut mask);
+    let hidden: Vec<u8> = token.iter().zip(&mask).map(|(t, m)| t ^ m).collect();
+    format!("{}{}", hex::encode(&mask), hex::encode(hidden))
+}
+
+/// The token a form's masked field carries; `None` when it is not one (wrong length, not hex).
+fn unmask_csrf(sent: &str) -> Option<Vec<u8>> {
+    let bytes = hex::decode(sent).ok()?;
+    if bytes.len() != 64 {
+        return None;
+    }
+    let (mask, hidden) = bytes.split_at(32);
+    Some(hidden.iter().zip(mask).map(|(h, m)| h ^ m).collect())
+}
+
 /// The council's languages the shop can speak, the council's default first.
 fn offered(tenant: &TenantRecord) -> Vec<Locale> {
     let mut out = vec![tenant.default_locale.clone()];
@@ -329,10 +350,11 @@ impl Page {
     /// Refuses a form without this browser's CSRF token, or sent from another origin.
     fn check_form(&self, form: &Form) -> Result<(), HttpResponse> {
         let token_ok = self.req.cookie(CSRF_COOKIE).is_some_and(|c| {
-            form.get("csrf").is_some_and(|sent| {
+            let cookie_token = hex::decode(c.value()).unwrap_or_default();
+            form.get("csrf").and_then(unmask_csrf).is_some_and(|sent| {
                 use sha2::{Digest, Sha256};
                 // Compared as digests, so the comparison's time says nothing of the token.
-                Sha256::digest(sent.as_bytes()) == Sha256::digest(c.value().as_bytes())
+                !cookie_token.is_empty() && Sha256::digest(&sent) == Sha256::digest(&cookie_token)
             })
         });
         let origin_ok = match self.req.headers().get(header::ORIGIN) {
@@ -358,7 +380,7 @@ impl Page {
         ctx.insert("lang", &self.lang);
         ctx.insert("title", title);
         ctx.insert("base", &base);
-        ctx.insert("csrf", &self.csrf);
+        ctx.insert("csrf", &masked_csrf(&self.csrf));
         ctx.insert("council_name", self.tenant.display_name(&self.locale));
         ctx.insert("has_logo", &self.tenant.branding["logo"].as_str().is_some());
         ctx.insert(
@@ -586,6 +608,24 @@ pub(crate) async fn choose_language(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_csrf_token_is_masked_afresh_for_every_page() {
+        let token = super::random_token();
+        let (a, b) = (super::masked_csrf(&token), super::masked_csrf(&token));
+        assert_ne!(a, b, "a fresh mask every time");
+        assert!(!a.contains(&token), "the token itself never appears");
+        let raw = hex::decode(&token).unwrap_or_default();
+        assert_eq!(super::unmask_csrf(&a), Some(raw.clone()));
+        assert_eq!(super::unmask_csrf(&b), Some(raw.clone()));
+        // The bare token, a truncated field or a flipped bit is not the token.
+        assert_eq!(super::unmask_csrf(&token), None);
+        assert_eq!(super::unmask_csrf(&a[..100]), None);
+        let mut flipped = a.clone().into_bytes();
+        flipped[127] = if flipped[127] == b'0' { b'1' } else { b'0' };
+        let flipped = String::from_utf8(flipped).unwrap_or_default();
+        assert_ne!(super::unmask_csrf(&flipped), Some(raw));
+    }
+
     use super::*;
 
     #[test]
