@@ -153,6 +153,26 @@ async fn start(config: Config, apply_councils: bool) -> TestApp {
     }
 }
 
+/// A council system's API key with the `payments` scope, made as the CLI makes one.
+pub async fn payments_key(app: &TestApp, slug: &str) -> String {
+    let tenant = app
+        .platform
+        .store
+        .tenant_by_slug(slug)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|| panic!("no council {slug}"));
+    let (key, _) = civicpay_api::service::create_api_key(
+        &app.platform.store.scope(tenant),
+        "case system",
+        vec![civicpay_domain::ApiScope::Payments],
+        &Actor::System,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{}", e.message));
+    key
+}
+
 impl TestApp {
     /// The e-mails sent so far (the .eml files of the file mailer), waiting up to 10 s for at
     /// least `at_least` of them.

@@ -3,34 +3,8 @@
 //! was received. Every page is screenshotted and checked with axe.
 
 use crate::support::Browser;
-use civicpay_domain::ApiScope;
-use civicpay_tests::{TestApp, spawn_app};
+use civicpay_tests::{TestApp, payments_key, spawn_app};
 use serde_json::{Value, json};
-
-/// Accessibility findings axe reports on today's plain pay pages (apps/civicpay/src/pay.rs),
-/// tolerated here until the citizen shop (crates/web) replaces them. Empty it then: the check
-/// becomes strict, and a listed rule that stops firing already fails.
-const KNOWN_ON_OLD_PAGES: &[&str] = &[];
-
-/// A council system's API key with the `payments` scope.
-async fn payments_key(app: &TestApp, slug: &str) -> String {
-    let tenant = app
-        .platform
-        .store
-        .tenant_by_slug(slug)
-        .await
-        .unwrap()
-        .unwrap();
-    let (key, _) = civicpay_api::service::create_api_key(
-        &app.platform.store.scope(tenant),
-        "case system",
-        vec![ApiScope::Payments],
-        &civicpay_domain::audit::Actor::System,
-    )
-    .await
-    .unwrap_or_else(|e| panic!("{}", e.message));
-    key
-}
 
 /// Creates a payment request as a council system does, over the public GraphQL API.
 async fn create_request(app: &TestApp, slug: &str) -> Value {
@@ -86,9 +60,7 @@ async fn a_citizen_pays_a_payment_request_with_the_success_card() {
         .wait_for_text(request["reference"].as_str().unwrap())
         .await;
     browser.screenshot("pay-page").await;
-    browser
-        .assert_accessible_except("pay-page", KNOWN_ON_OLD_PAGES)
-        .await;
+    browser.assert_accessible("pay-page").await;
     // The shop's page, in the council's language (Odense: Danish only).
     browser
         .fill("E-mail til kvitteringen", "citizen@example.org")
@@ -99,9 +71,7 @@ async fn a_citizen_pays_a_payment_request_with_the_success_card() {
     browser.wait_for_url("/sandbox/checkout/").await;
     browser.wait_for_text("Test cards").await;
     browser.screenshot("sandbox-checkout").await;
-    browser
-        .assert_accessible_except("sandbox-checkout", KNOWN_ON_OLD_PAGES)
-        .await;
+    browser.assert_accessible("sandbox-checkout").await;
     let success = civicpay_psp::TEST_CARDS
         .iter()
         .find(|card| card.outcome == "success")
@@ -115,7 +85,5 @@ async fn a_citizen_pays_a_payment_request_with_the_success_card() {
     // The page speaks the council's language (Odense: Danish only); the status is in data-status.
     browser.wait_for("[data-status=captured]").await;
     browser.screenshot("status-received").await;
-    browser
-        .assert_accessible_except("status-received", KNOWN_ON_OLD_PAGES)
-        .await;
+    browser.assert_accessible("status-received").await;
 }

@@ -1,32 +1,13 @@
 //! The payment register through the public API only: payment requests from a council system,
 //! the sandbox PSP's hosted page, signed callbacks, refunds, the CSV export, idempotency.
 
-use civicpay_domain::{ApiScope, Role};
+use civicpay_domain::Role;
+pub use civicpay_tests::payments_key;
 use civicpay_tests::{TestApp, error_code, spawn_app};
 use serde_json::{Value, json};
 use std::time::Duration;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
-
-/// A council system's API key with the `payments` scope.
-pub async fn payments_key(app: &TestApp, slug: &str) -> String {
-    let tenant = app
-        .platform
-        .store
-        .tenant_by_slug(slug)
-        .await
-        .unwrap()
-        .unwrap();
-    let (key, _) = civicpay_api::service::create_api_key(
-        &app.platform.store.scope(tenant),
-        "case system",
-        vec![ApiScope::Payments],
-        &civicpay_domain::audit::Actor::System,
-    )
-    .await
-    .unwrap_or_else(|e| panic!("{}", e.message));
-    key
-}
 
 pub async fn with_key(
     app: &TestApp,

@@ -424,6 +424,15 @@ pub async fn begin_oidc_login(
     Ok((token, start.authorize_url))
 }
 
+/// Ends the pending login of `pending_token` without a log-in: the provider sent the person
+/// back with an error (they cancelled, or it failed). It is used up as a finished one would be,
+/// so its state cannot be replayed afterwards. A token of anything else is left alone.
+pub async fn abandon_oidc_login(state: &ApiState, pending_token: &str) {
+    if let Err(e) = state.sessions.take_pending_login(pending_token).await {
+        tracing::warn!(error = %e, "an abandoned eID log-in could not be cleared");
+    }
+}
+
 /// Finishes an eID log-in at the callback of `tenant`: takes the pending login of
 /// `pending_token` (deleted before the provider is asked, so it works once), refuses one
 /// started at another council, trades `code` for the ID token and checks it (state, signature,

@@ -124,10 +124,6 @@ pub async fn checkout_pay_link(
     bill_id: Uuid,
     customer_email: Option<String>,
 ) -> ApiResult<(PaymentRecord, String)> {
-    let actor = match &req.caller {
-        Caller::Anonymous => civicpay_domain::audit::Actor::System,
-        caller => caller.actor(),
-    };
     payments::start_checkout(
         &req.state,
         scope,
@@ -136,7 +132,8 @@ pub async fn checkout_pay_link(
         customer_email,
         PaymentChannel::ApiRequest,
         civicpay_psp::CaptureMode::Automatic,
-        &actor,
+        // An anonymous payer is recorded as the system, as for any pay link.
+        &req.caller.actor(),
     )
     .await
 }

@@ -169,15 +169,8 @@ pub(crate) async fn callback(
         // The provider's own text is never shown: anyone can craft this URL, and a council's
         // page must not carry a stranger's words. A known code gets our translated sentence,
         // any other only its (sanitised) code; the pending login is used up either way.
-        if let Some(token) = page.req.cookie(citizen_login::PENDING_LOGIN_COOKIE)
-            && let Err(e) = page
-                .shop
-                .api
-                .sessions
-                .take_pending_login(token.value())
-                .await
-        {
-            tracing::warn!(error = %e, "a cancelled eID log-in could not be cleared");
+        if let Some(token) = page.req.cookie(citizen_login::PENDING_LOGIN_COOKIE) {
+            citizen_login::abandon_oidc_login(&page.shop.api, token.value()).await;
         }
         let code: String = error
             .chars()
